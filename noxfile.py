@@ -1,0 +1,64 @@
+"""Nox sessions: one test session per Keras backend, plus lint, demo, examples and bench.
+
+Each backend session gets its own virtualenv holding only that backend, so a test
+that passes under ``test-torch`` proves the code needs nothing from JAX or
+TensorFlow. Pass pytest options after ``--``: ``nox -s test-jax -- -m "not slow"``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "test-jax", "test-torch", "test-tensorflow"]
+
+BACKENDS = ("jax", "torch", "tensorflow")
+ROOT = Path(__file__).parent
+
+
+def _backend_env(backend: str) -> dict[str, str]:
+    """Environment for a process that must run on ``backend`` and stay quiet."""
+    env = {
+        "KERAS_BACKEND": backend,
+        # TensorFlow prints C++ start-up chatter on stderr; keep real warnings only.
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    # Real data sets are read from ANYKERAS_DATA_DIR; the sibling ../shared/data is
+    # the default for a checkout that has one beside it.
+    shared = ROOT.parent / "shared" / "data"
+    if "ANYKERAS_DATA_DIR" not in os.environ and shared.is_dir():
+        env["ANYKERAS_DATA_DIR"] = str(shared)
+    return env
+
+
+def _install(session: nox.Session, backend: str, *extras: str) -> None:
+    """Install anykeras with one backend's extra (and any further extras)."""
+    session.install("-e", f".[{','.join((backend, *extras))}]")
+
+
+def _make_test_session(backend: str) -> None:
+    @nox.session(name=f"test-{backend}", tags=["test"])
+    def test(session: nox.Session) -> None:
+        _install(session, backend, "test")
+        session.run("pytest", *session.posargs, env=_backend_env(backend))
+
+    test.__doc__ = (
+        f"Run the whole test suite under the {backend} backend "
+        "(its own venv; `-- -m 'not slow'` skips the real-data runs)."
+    )
+
+
+for _backend in BACKENDS:
+    _make_test_session(_backend)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Lint and check formatting with ruff (`-- --fix` to apply fixes)."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")

@@ -1,0 +1,50 @@
+"""Shared fixtures. The backend is chosen by KERAS_BACKEND (the nox session sets it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_state():
+    """Each test starts with Keras's global name counters and seeds reset."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    yield
+    keras.backend.clear_session()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real data sets (../shared/data), or a skip that says how to provide them."""
+    value = os.environ.get("ANYKERAS_DATA_DIR")
+    if not value:
+        pytest.skip("real data sets not available: set ANYKERAS_DATA_DIR to ../shared/data")
+    path = Path(value)
+    if not path.is_dir():
+        pytest.skip(f"ANYKERAS_DATA_DIR={value} is not a directory")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_file(data_dir: Path):
+    """A function: ``shared_file("imdb/imdb.npz")`` is that real file, or a skip naming it."""
+
+    def find(relative: str) -> Path:
+        path = data_dir / relative
+        if not path.is_file():
+            pytest.skip(f"{relative} is not in ANYKERAS_DATA_DIR={data_dir}")
+        return path
+
+    return find
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded NumPy generator for small test inputs."""
+    return np.random.default_rng(0)

@@ -1,0 +1,108 @@
+"""History curves to PNG, as in the course's Listings 4.8 and 4.9.
+
+Training values are dots, validation values a line. matplotlib is imported only
+when a plot is drawn (install the ``plot`` extra), so the rest of anykeras never
+needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from anykeras.files import save_atomically
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib as mpl
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError(
+            "plotting needs matplotlib, which is not installed: pip install 'anykeras[plot]'"
+        ) from None
+    mpl.use("Agg")  # files only: no window, works on machines without a display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_metric(
+    history: Mapping[str, Sequence[float]],
+    metric: str,
+    path: str | Path,
+    title: str | None = None,
+) -> Path:
+    """Plot ``metric`` (training, dots) and ``val_<metric>`` (validation, line) per epoch.
+
+    Args:
+        history: ``History.history``: a list of per-epoch values for each key.
+        metric: ``"loss"``, ``"accuracy"``, ``"mae"``, ...
+        path: The PNG file to write (written atomically).
+        title: Figure title; defaults to "Training and validation <metric>".
+
+    Returns:
+        The path written.
+
+    Example:
+    >>> import tempfile
+    >>> history = {"loss": [0.6, 0.4, 0.3], "val_loss": [0.55, 0.45, 0.5]}
+    >>> plot_metric(history, "loss", Path(tempfile.mkdtemp()) / "loss.png").suffix
+    '.png'
+    """
+    if metric not in history:
+        raise ValueError(f"the history has no {metric!r} values. Received keys: {sorted(history)}")
+    plt = _pyplot()
+    epochs = range(1, len(history[metric]) + 1)
+    figure, axes = plt.subplots(figsize=(6, 4))
+    try:
+        axes.plot(epochs, history[metric], "bo", label=f"Training {metric}")
+        if f"val_{metric}" in history:
+            axes.plot(epochs, history[f"val_{metric}"], "b", label=f"Validation {metric}")
+        axes.set_title(title or f"Training and validation {metric}")
+        axes.set_xlabel("Epochs")
+        axes.set_ylabel(metric.capitalize())
+        axes.legend()
+        figure.tight_layout()
+        return save_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
+    finally:
+        plt.close(figure)
+
+
+def plot_history(history: Mapping[str, Sequence[float]], directory: str | Path) -> list[Path]:
+    """Write one PNG per metric in ``history`` (``loss.png``, ``accuracy.png``, ...).
+
+    Returns:
+        The paths written, loss first.
+    """
+    metrics = [key for key in history if not key.startswith("val_")]
+    return [plot_metric(history, m, Path(directory) / f"{m}.png") for m in metrics]
+
+
+def plot_curves(
+    curves: Mapping[str, Sequence[float]],
+    path: str | Path,
+    title: str,
+    ylabel: str,
+) -> Path:
+    """Overlay several per-epoch curves (one line each, labelled by key) in one PNG.
+
+    Example:
+    >>> import tempfile
+    >>> curves = {"a": [0.8, 0.85], "b": [0.79, 0.86]}
+    >>> plot_curves(curves, Path(tempfile.mkdtemp()) / "c.png", "Runs", "Accuracy").name
+    'c.png'
+    """
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    try:
+        for label, values in curves.items():
+            axes.plot(range(1, len(values) + 1), values, marker=".", label=label)
+        axes.set_title(title)
+        axes.set_xlabel("Epochs")
+        axes.set_ylabel(ylabel)
+        axes.legend(fontsize="small")
+        figure.tight_layout()
+        return save_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
+    finally:
+        plt.close(figure)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -10,13 +11,21 @@ import numpy as np
 import pytest
 
 
+def pytest_collection_finish(session):
+    """Move everything imported so far out of the garbage collector's sight.
+
+    The backends import tens of thousands of long-lived objects; without this, each
+    garbage collection walks them all again (about 0.1 s a test with JAX loaded).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
     """Each test starts with Keras's global name counters and seeds reset."""
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # a full gc per test costs more than it saves
     keras.utils.set_random_seed(0)
-    yield
-    keras.backend.clear_session()
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,8 @@ class TrainConfig:
         batch_size: Samples per gradient step.
         optimizer: Optimizer name, as `keras.optimizers.get` knows it.
         learning_rate: Overrides the optimizer's default learning rate.
+        loss: Overrides the loss the spec's task calls for (e.g. ``"mse"`` for a
+            binary classifier, one of the course's further experiments).
         validation_size: Samples held out from the START of the training data for
             validation (an int), or a fraction of it (a float in (0, 1)); ``None``
             holds out nothing. Ignored when ``validation_data`` is given to `fit`.
@@ -54,6 +56,8 @@ class TrainConfig:
     # rmsprop, the course's optimizer, at its default learning rate of 1e-3.
     optimizer: str = "rmsprop"
     learning_rate: float | None = None
+    # None: the task's loss (binary crossentropy for IMDB).
+    loss: str | None = None
     # The course holds out the first 10,000 of the 25,000 training reviews.
     validation_size: int | float | None = 10_000
     shuffle: bool = True
@@ -210,7 +214,8 @@ def fit(
     config = config or TrainConfig()
     if validation_data is None and config.validation_size is not None:
         (x, y), validation_data = hold_out(x, y, config.validation_size)
-    compile_model(model, spec, config.optimizer, config.learning_rate)
+    extra = {} if config.loss is None else {"loss": config.loss}
+    compile_model(model, spec, config.optimizer, config.learning_rate, **extra)
     return model.fit(
         x,
         y,
@@ -263,7 +268,8 @@ def retrain(
         style: One of `anykeras.STYLES`.
         x: All training inputs.
         y: All training targets.
-        config: How to train; its ``validation_size`` is ignored.
+        config: How to train; its ``validation_size`` is ignored, and of its
+            callbacks only ``backup_dir`` applies.
         initial_weights: Start from these weights instead of a seeded initialisation.
 
     Returns:
@@ -272,7 +278,10 @@ def retrain(
     model = new_model(spec, style, config.seed)
     if initial_weights is not None:
         model.set_weights(initial_weights)
-    fit(model, spec, x, y, config.replace(validation_size=None))
+    # Logs, checkpoints and early stopping describe the validation run; the final
+    # run only keeps its backup, so that it too resumes after a crash.
+    callbacks = CallbackConfig(backup_dir=config.callbacks.backup_dir)
+    fit(model, spec, x, y, config.replace(validation_size=None, callbacks=callbacks))
     return model
 
 

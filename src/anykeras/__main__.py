@@ -1,0 +1,7 @@
+"""`python -m anykeras`: the command line."""
+
+import sys
+
+from anykeras.cli import main
+
+sys.exit(main())

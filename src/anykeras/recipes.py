@@ -1,0 +1,248 @@
+"""The book's four problems as ready-made recipes: data preparation, model, training.
+
+=========  =======================  ================  ===========================
+recipe     data                     model             training
+=========  =======================  ================  ===========================
+imdb       multi-hot, 10,000 words  Dense 16-16-1     rmsprop, batch 512, hold out 10,000
+reuters    multi-hot, 10,000 words  Dense 64-64-46    rmsprop, batch 512, hold out 1,000
+housing    standardised features    Dense 64-64-1     rmsprop, batch 16, 4-fold
+mnist      784 pixels in [0, 1]     Dense 512-10      rmsprop, batch 128
+=========  =======================  ================  ===========================
+
+`prepare` gives the arrays (real data, or synthetic data in the same format with
+``synthetic=True``); `validate` runs the recipe's validation (a hold-out or k-fold)
+and returns the curves; `train_and_evaluate` is the whole course workflow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from anykeras.data import boston_housing, encoding, imdb, mnist, reuters, synthetic
+from anykeras.spec import ClassifierSpec
+from anykeras.training import (
+    TrainConfig,
+    WorkflowResult,
+    best_epoch,
+    evaluate,
+    fit,
+    k_fold,
+    new_model,
+    retrain,
+)
+
+NUM_WORDS = 10_000  # the course keeps the 10,000 most frequent words
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """Prepared arrays, ready for `keras.Model.fit`."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def train(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(x_train, y_train)``."""
+        return self.x_train, self.y_train
+
+    @property
+    def test(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(x_test, y_test)``."""
+        return self.x_test, self.y_test
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """One of the book's problems, solved the book's way.
+
+    Attributes:
+        name: ``"imdb"``, ``"reuters"``, ``"housing"`` or ``"mnist"``.
+        spec: The model.
+        config: Training for the validation run (its ``epochs`` is that run's length).
+        retrain_epochs: Epochs of the final run on all training data; ``None`` picks
+            the epoch with the lowest validation loss.
+        folds: K-fold validation with this many folds instead of a hold-out.
+        load: ``load(synthetic)`` returns the prepared `Dataset`.
+        synthetic: Use small synthetic data in the same format (see `quick`).
+    """
+
+    name: str
+    spec: ClassifierSpec
+    config: TrainConfig
+    retrain_epochs: int | None
+    folds: int | None
+    load: Callable[[bool], Dataset]
+    synthetic: bool = False
+
+    def dataset(self) -> Dataset:
+        """Load and prepare this recipe's data (real, or synthetic when asked for)."""
+        return self.load(self.synthetic)
+
+    def replace(self, **changes: Any) -> Recipe:
+        """Return a copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+def _imdb(synthetic_data: bool) -> Dataset:
+    if synthetic_data:
+        (x_train, y_train), (x_test, y_test) = synthetic.imdb_like(2000, 1000, NUM_WORDS)
+    else:
+        (x_train, y_train), (x_test, y_test) = imdb.load_data(num_words=NUM_WORDS)
+    return Dataset(
+        encoding.multi_hot(x_train, NUM_WORDS),
+        np.asarray(y_train, dtype="float32"),
+        encoding.multi_hot(x_test, NUM_WORDS),
+        np.asarray(y_test, dtype="float32"),
+    )
+
+
+def _reuters(synthetic_data: bool) -> Dataset:
+    if synthetic_data:
+        (x_train, y_train), (x_test, y_test) = synthetic.reuters_like(2000, 500, NUM_WORDS)
+    else:
+        (x_train, y_train), (x_test, y_test) = reuters.load_data(num_words=NUM_WORDS)
+    return Dataset(
+        encoding.multi_hot(x_train, NUM_WORDS),
+        np.asarray(y_train, dtype="int64"),
+        encoding.multi_hot(x_test, NUM_WORDS),
+        np.asarray(y_test, dtype="int64"),
+    )
+
+
+def _housing(synthetic_data: bool) -> Dataset:
+    loader = synthetic.housing_like if synthetic_data else boston_housing.load_data
+    (x_train, y_train), (x_test, y_test) = loader()
+    # Statistics from the training data only: the test set stays unseen.
+    x_train, x_test = encoding.standardize(x_train, x_test)
+    return Dataset(
+        x_train.astype("float32"),
+        y_train.astype("float32"),
+        x_test.astype("float32"),
+        y_test.astype("float32"),
+    )
+
+
+def _mnist(synthetic_data: bool) -> Dataset:
+    loader = (lambda: synthetic.mnist_like(2000, 500)) if synthetic_data else mnist.load_data
+    (x_train, y_train), (x_test, y_test) = loader()
+    return Dataset(
+        x_train.reshape(len(x_train), 784).astype("float32") / 255,
+        y_train.astype("int64"),
+        x_test.reshape(len(x_test), 784).astype("float32") / 255,
+        y_test.astype("int64"),
+    )
+
+
+RECIPES: dict[str, Recipe] = {
+    "imdb": Recipe(
+        "imdb",
+        ClassifierSpec(input_shape=(NUM_WORDS,), hidden=(16, 16), task="binary"),
+        TrainConfig(epochs=20, batch_size=512, validation_size=10_000),
+        retrain_epochs=None,
+        folds=None,
+        load=_imdb,
+    ),
+    "reuters": Recipe(
+        "reuters",
+        ClassifierSpec(
+            input_shape=(NUM_WORDS,), hidden=(64, 64), task="multiclass", num_classes=46
+        ),
+        TrainConfig(epochs=20, batch_size=512, validation_size=1_000),
+        retrain_epochs=None,
+        folds=None,
+        load=_reuters,
+    ),
+    "housing": Recipe(
+        "housing",
+        ClassifierSpec(input_shape=(13,), hidden=(64, 64), task="regression"),
+        TrainConfig(epochs=100, batch_size=16, validation_size=None),
+        retrain_epochs=None,
+        folds=4,
+        load=_housing,
+    ),
+    "mnist": Recipe(
+        "mnist",
+        ClassifierSpec(input_shape=(784,), hidden=(512,), task="multiclass", num_classes=10),
+        TrainConfig(epochs=5, batch_size=128, validation_size=10_000),
+        retrain_epochs=5,
+        folds=None,
+        load=_mnist,
+    ),
+}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called ``name``; a clear error lists the known ones.
+
+    Example:
+    >>> get_recipe("imdb").spec.hidden
+    (16, 16)
+    """
+    if name not in RECIPES:
+        raise ValueError(f"dataset must be one of {tuple(RECIPES)}. Received: {name!r}")
+    return RECIPES[name]
+
+
+def quick(recipe: Recipe) -> Recipe:
+    """The same recipe on small synthetic data and at most 8 epochs, for a fast offline run.
+
+    Example:
+    >>> recipe = quick(get_recipe("imdb"))
+    >>> recipe.synthetic, recipe.config.epochs, recipe.config.validation_size
+    (True, 8, 0.25)
+    """
+    epochs = min(recipe.config.epochs, 8)
+    size = None if recipe.config.validation_size is None else 0.25
+    return recipe.replace(
+        config=recipe.config.replace(epochs=epochs, validation_size=size),
+        retrain_epochs=None
+        if recipe.retrain_epochs is None
+        else min(recipe.retrain_epochs, epochs),
+        synthetic=True,
+    )
+
+
+def validation_history(recipe: Recipe, style: str, data: Dataset) -> dict[str, list[float]]:
+    """Run the recipe's validation and return its per-epoch curves.
+
+    A hold-out run for most recipes; for k-fold recipes (housing) the curves are
+    the mean over the folds, as the book averages its per-fold MAE histories.
+    """
+    if recipe.folds:
+        folds = k_fold(recipe.spec, style, *data.train, recipe.config, k=recipe.folds)
+        return {key: np.mean([f[key] for f in folds], axis=0).tolist() for key in folds[0]}
+    model = new_model(recipe.spec, style, recipe.config.seed)
+    return fit(model, recipe.spec, *data.train, recipe.config).history
+
+
+def train_and_evaluate(
+    recipe: Recipe, style: str = "functional", data: Dataset | None = None
+) -> WorkflowResult:
+    """The course's workflow for ``recipe``: validate, pick the epochs, retrain, evaluate.
+
+    Args:
+        recipe: What to train.
+        style: One of `anykeras.STYLES`.
+        data: The prepared data; loaded with ``recipe.dataset()`` when ``None``.
+
+    Returns:
+        A `WorkflowResult` whose model was trained on all training data.
+
+    Example:
+    >>> recipe = quick(get_recipe("housing")).replace(config=TrainConfig(epochs=2))
+    >>> result = train_and_evaluate(recipe.replace(folds=2), "sequential")
+    >>> sorted(result.test_metrics)
+    ['loss', 'mae']
+    """
+    data = data if data is not None else recipe.dataset()
+    history = validation_history(recipe, style, data)
+    epochs = recipe.retrain_epochs or best_epoch(history)
+    model = retrain(recipe.spec, style, *data.train, recipe.config.replace(epochs=epochs))
+    return WorkflowResult(history, epochs, model, evaluate(model, *data.test))

@@ -16,6 +16,9 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "test-jax", "test-torch", "test-tensorflow"]
 
+DEMO_ARTIFACTS = "demo-artifacts"
+DEMO_REPORT = "demo-report"
+
 BACKENDS = ("jax", "torch", "tensorflow")
 ROOT = Path(__file__).parent
 
@@ -62,3 +65,51 @@ def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
+
+
+def _sibling_python(session: nox.Session, name: str) -> str:
+    """The interpreter of another session's virtualenv (nox keeps them side by side)."""
+    bin_dir = "Scripts" if os.name == "nt" else "bin"
+    python = Path(session.virtualenv.location).parent / name / bin_dir / "python"
+    if not python.exists():
+        session.error(f"{python} is missing: run `nox -s {name}` first")
+    return str(python)
+
+
+def _make_demo_session(backend: str) -> None:
+    @nox.session(name=f"demo-{backend}", default=False)
+    def demo_backend(session: nox.Session) -> None:
+        _install(session, backend, "plot")
+        session.run(
+            "python", "-m", "anykeras.demo", "train", "--artifacts", DEMO_ARTIFACTS,
+            *session.posargs, env=_backend_env(backend),
+        )  # fmt: skip
+
+    demo_backend.__doc__ = (
+        f"Demo step: train the three styles on {backend} and save them (run by `demo`)."
+    )
+
+
+for _backend in BACKENDS:
+    _make_demo_session(_backend)
+
+
+@nox.session(requires=[f"demo-{backend}" for backend in BACKENDS])
+def demo(session: nox.Session) -> None:
+    """The course's IMDB classifier: three styles x three backends, side by side.
+
+    Trains every style on every backend from the same initial weights (the
+    `demo-<backend>` sessions, each in its own venv), loads each backend's models
+    under the other two, and writes demo-report/ (report.md, curves.png,
+    summary.json). `nox -s demo -- --quick` runs on small synthetic data, offline.
+    """
+    for backend in BACKENDS:
+        session.run(
+            _sibling_python(session, f"demo-{backend}"), "-m", "anykeras.demo", "load",
+            "--artifacts", DEMO_ARTIFACTS, *session.posargs,
+            env=_backend_env(backend), external=True,
+        )  # fmt: skip
+    # The report needs numpy and matplotlib only: no backend, not even Keras's imports.
+    session.install("numpy", "matplotlib")
+    session.install("--no-deps", "-e", ".")
+    session.run("python", "-m", "anykeras.report", DEMO_ARTIFACTS, DEMO_REPORT, *session.posargs)

@@ -207,14 +207,12 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _load_model(path: Path) -> Any:
-    import keras
-
-    import anykeras.builders  # noqa: F401  (registers the subclassed model and layers)
+    from anykeras.saving import load_model
 
     if not path.is_file():
         raise UsageError(f"--model must be a saved .keras file; {path} does not exist")
     try:
-        return keras.saving.load_model(path)
+        return load_model(path)
     except Exception as error:  # Keras raises several types for a bad file
         raise UsageError(f"could not load a Keras model from {path}: {error}") from None
 

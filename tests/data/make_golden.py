@@ -11,11 +11,19 @@ Writes, for a small binary classifier with fixed weights:
 
 The files are made under one backend; every backend's test session loads them and
 must reproduce the outputs (atol 1e-5) and the one-step weights (atol 1e-4).
+
+    KERAS_BACKEND=torch python tests/data/make_golden.py --trained
+
+writes ``trained_<backend>_<style>.keras`` instead: the model compiled and trained
+for one step on that backend (optimizer included, which is where backends differ in
+what they save), and ``trained_<backend>.npz`` with its predictions on ``x``. Run it
+once under each backend; every session loads all of them.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -31,11 +39,27 @@ HERE = Path(__file__).parent
 SPEC = ClassifierSpec(input_shape=(12,), hidden=(8, 4), task="binary")
 
 
+def trained(x: np.ndarray, y: np.ndarray) -> None:
+    backend = keras.backend.backend()
+    predictions = {}
+    for style in STYLES:
+        model = keras.saving.load_model(HERE / f"golden_{style}.keras")
+        compile_model(model, SPEC, optimizer="rmsprop")
+        model.train_on_batch(x, y)
+        model.save(HERE / f"trained_{backend}_{style}.keras")
+        predictions[style] = model.predict(x, verbose=0)
+    np.savez(HERE / f"trained_{backend}.npz", **predictions)
+    print(f"wrote trained golden files under {backend} to {HERE}")
+
+
 def main() -> None:
     keras.utils.set_random_seed(2024)
     rng = np.random.default_rng(2024)
     x = rng.normal(size=(16, 12)).astype("float32")
     y = rng.integers(0, 2, size=(16, 1)).astype("float32")
+    if "--trained" in sys.argv:
+        trained(x, y)
+        return
 
     reference = build(SPEC, "functional")
     weights = reference.get_weights()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import shutil
 import statistics
 import sys
 import time
@@ -53,6 +54,11 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Stop the clock."""
         self.seconds.append(time.perf_counter() - self._start)
+
+
+def artifacts_dir(root: Path, quick_mode: bool) -> Path:
+    """Quick (synthetic) and real runs keep their artifacts apart: ``root/quick``, ``root/real``."""
+    return root / ("quick" if quick_mode else "real")
 
 
 def initial_weights(spec: ClassifierSpec, seed: int = 0) -> list[np.ndarray]:
@@ -150,6 +156,7 @@ def train(artifacts: Path, quick_mode: bool) -> None:
     data = recipe.dataset()
     weights = shared_weights(artifacts, recipe.spec)
     backend = keras.backend.backend()
+    shutil.rmtree(artifacts / backend, ignore_errors=True)  # no stale results from a past run
     for style in STYLES:
         cell = train_style(recipe, data, style, weights, artifacts / backend / style)
         print(
@@ -191,8 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from anykeras.data import DataNotFoundError
 
+    artifacts = artifacts_dir(args.artifacts, args.quick)
     try:
-        (train if args.phase == "train" else load)(args.artifacts, args.quick)
+        (train if args.phase == "train" else load)(artifacts, args.quick)
     except DataNotFoundError as error:
         print(
             f"anykeras demo: error: {error}\nOr run `nox -s demo -- --quick` offline.",

@@ -238,8 +238,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--quick", action="store_true", help="synthetic data: no accuracy floor")
     args = parser.parse_args(argv)
+    # The demo keeps quick and real runs apart (anykeras.demo.artifacts_dir).
+    artifacts = args.artifacts / ("quick" if args.quick else "real")
+    if not artifacts.is_dir():
+        artifacts = args.artifacts
     try:
-        summary = write_report(args.artifacts, args.out, args.quick)
+        summary = write_report(artifacts, args.out, args.quick)
     except FileNotFoundError as error:
         print(f"anykeras report: error: {error}", file=sys.stderr)
         return 1

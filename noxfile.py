@@ -67,6 +67,22 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
+@nox.session
+@nox.parametrize("backend", BACKENDS)
+def examples(session: nox.Session, backend: str) -> None:
+    """Run every script in examples/ quickly (synthetic data) under each backend.
+
+    `nox -s examples -- --style subclassed` passes options on to every script.
+    """
+    _install(session, backend, "plot")
+    out = Path(session.create_tmp()) / "examples"
+    for script in sorted(ROOT.glob("examples/*.py")):
+        session.run(
+            "python", str(script), "--quick", "--out", str(out / script.stem), *session.posargs,
+            env=_backend_env(backend),
+        )  # fmt: skip
+
+
 def _sibling_python(session: nox.Session, name: str) -> str:
     """The interpreter of another session's virtualenv (nox keeps them side by side)."""
     bin_dir = "Scripts" if os.name == "nt" else "bin"

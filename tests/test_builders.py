@@ -146,7 +146,9 @@ def test_unknown_style_and_wrong_spec_type_are_refused():
     spec = SPECS["binary"]
     with pytest.raises(ValueError, match=r"style must be one of .* Received: style='graph'"):
         build(spec, "graph")
-    with pytest.raises(TypeError, match=r"spec must be a ClassifierSpec\. Received: dict"):
+    with pytest.raises(
+        TypeError, match=r"spec must be a ClassifierSpec, ConvSpec or SequenceSpec\. Received: dict"
+    ):
         build(spec.to_config(), "functional")
 
 

@@ -23,6 +23,10 @@ _EXPORTS = {
     "STYLES": "anykeras.builders",
     "Classifier": "anykeras.builders",
     "build": "anykeras.builders",
+    "ConvSpec": "anykeras.builders",
+    "ConvClassifier": "anykeras.builders",
+    "SequenceSpec": "anykeras.builders",
+    "SequenceClassifier": "anykeras.builders",
     "ClassifierSpec": "anykeras.spec",
     "MultiHot": "anykeras.layers",
     "SimpleDense": "anykeras.layers",
@@ -36,6 +40,9 @@ _EXPORTS = {
     "run_workflow": "anykeras.training",
     "k_fold": "anykeras.training",
     "CallbackConfig": "anykeras.callbacks",
+    "RootMeanSquaredError": "anykeras.metrics",
+    "build_custom_step_model": "anykeras.loops",
+    "train_from_scratch": "anykeras.loops",
     "DataNotFoundError": "anykeras.data",
     "UntrustedFileError": "anykeras.data",
     "Recipe": "anykeras.recipes",
@@ -48,9 +55,14 @@ __all__ = [
     "CallbackConfig",
     "Classifier",
     "ClassifierSpec",
+    "ConvClassifier",
+    "ConvSpec",
     "DataNotFoundError",
     "MultiHot",
     "Recipe",
+    "RootMeanSquaredError",
+    "SequenceClassifier",
+    "SequenceSpec",
     "SimpleDense",
     "TrainConfig",
     "UntrustedFileError",
@@ -58,6 +70,7 @@ __all__ = [
     "__version__",
     "best_epoch",
     "build",
+    "build_custom_step_model",
     "compile_model",
     "evaluate",
     "fit",
@@ -66,13 +79,24 @@ __all__ = [
     "retrain",
     "run_workflow",
     "train_and_evaluate",
+    "train_from_scratch",
 ]
 
 if TYPE_CHECKING:
-    from anykeras.builders import STYLES, Classifier, build
+    from anykeras.builders import (
+        STYLES,
+        Classifier,
+        ConvClassifier,
+        ConvSpec,
+        SequenceClassifier,
+        SequenceSpec,
+        build,
+    )
     from anykeras.callbacks import CallbackConfig
     from anykeras.data import DataNotFoundError, UntrustedFileError
     from anykeras.layers import MultiHot, SimpleDense
+    from anykeras.loops import build_custom_step_model, train_from_scratch
+    from anykeras.metrics import RootMeanSquaredError
     from anykeras.recipes import Recipe, get_recipe, train_and_evaluate
     from anykeras.spec import ClassifierSpec
     from anykeras.training import (

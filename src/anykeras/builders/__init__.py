@@ -3,31 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import keras
 
+from anykeras.builders import convnet, recurrent
+from anykeras.builders.convnet import ConvClassifier, ConvSpec
 from anykeras.builders.functional import build_functional
+from anykeras.builders.recurrent import SequenceClassifier, SequenceSpec
 from anykeras.builders.sequential import build_sequential
 from anykeras.builders.subclassed import Classifier, build_subclassed
 from anykeras.spec import ClassifierSpec
 
 STYLES = ("sequential", "functional", "subclassed")
 
-_BUILDERS: dict[str, Callable[[ClassifierSpec], keras.Model]] = {
-    "sequential": build_sequential,
-    "functional": build_functional,
-    "subclassed": build_subclassed,
+AnySpec = ClassifierSpec | ConvSpec | SequenceSpec
+
+# spec type -> style -> builder
+_BUILDERS: dict[type, dict[str, Callable[[Any], keras.Model]]] = {
+    ClassifierSpec: {
+        "sequential": build_sequential,
+        "functional": build_functional,
+        "subclassed": build_subclassed,
+    },
+    ConvSpec: convnet.BUILDERS,
+    SequenceSpec: recurrent.BUILDERS,
 }
 
 
-def build(spec: ClassifierSpec, style: str = "functional") -> keras.Model:
+def build(spec: AnySpec, style: str = "functional") -> keras.Model:
     """Build ``spec`` in one of the three `STYLES`; all three are the same model.
 
     Same layer output shapes and parameter counts, same weight order, and so the
     same predictions and training once weights are copied from one to another.
 
     Args:
-        spec: The classifier to build.
+        spec: The model to build: a `ClassifierSpec` (the course's Dense classifier),
+            a `ConvSpec` (the book's MNIST convnet) or a `SequenceSpec` (an
+            Embedding + LSTM review classifier).
         style: ``"sequential"``, ``"functional"`` or ``"subclassed"``.
 
     Returns:
@@ -38,16 +51,24 @@ def build(spec: ClassifierSpec, style: str = "functional") -> keras.Model:
     >>> [build(spec, style).count_params() for style in STYLES]
     [160305, 160305, 160305]
     """
-    if not isinstance(spec, ClassifierSpec):
-        raise TypeError(f"spec must be a ClassifierSpec. Received: {type(spec).__name__}")
-    if style not in _BUILDERS:
+    if type(spec) not in _BUILDERS:
+        raise TypeError(
+            "spec must be a ClassifierSpec, ConvSpec or SequenceSpec. "
+            f"Received: {type(spec).__name__}"
+        )
+    if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}. Received: style={style!r}")
-    return _BUILDERS[style](spec)
+    return _BUILDERS[type(spec)][style](spec)
 
 
 __all__ = [
     "STYLES",
+    "AnySpec",
     "Classifier",
+    "ConvClassifier",
+    "ConvSpec",
+    "SequenceClassifier",
+    "SequenceSpec",
     "build",
     "build_functional",
     "build_sequential",

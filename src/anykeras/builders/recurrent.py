@@ -1,0 +1,175 @@
+"""An Embedding + LSTM review classifier, from one `SequenceSpec`, in the three styles.
+
+Reviews are word ids, padded (at the front, as `keras.utils.pad_sequences` does by
+default, so the LSTM's last step sees real words) to ``maxlen``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceSpec:
+    """A binary sequence classifier: Embedding -> LSTM -> Dense(1, sigmoid).
+
+    Args:
+        num_words: Vocabulary size (ids are below it), as in ``load_data(num_words=...)``.
+        maxlen: Ids per review after padding or truncating.
+        embedding_dim: Size of each word vector.
+        units: LSTM units.
+
+    Example:
+    >>> SequenceSpec().input_shape
+    (200,)
+    >>> SequenceSpec(units=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: units must be a positive integer. Received: units=0
+    """
+
+    # The course's IMDB vocabulary.
+    num_words: int = 10_000
+    # Most reviews fit in 200 words; longer ones keep their last 200.
+    maxlen: int = 200
+    # Small vectors and a small LSTM: trains on a CPU in a minute or so.
+    embedding_dim: int = 32
+    units: int = 32
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(
+                    f"{field.name} must be a positive integer. Received: {field.name}={value!r}"
+                )
+
+    @property
+    def input_shape(self) -> tuple[int]:
+        """``(maxlen,)``: one padded review."""
+        return (self.maxlen,)
+
+    @property
+    def loss(self) -> str:
+        """Binary crossentropy, for the sigmoid head."""
+        return "binary_crossentropy"
+
+    @property
+    def metrics(self) -> list[str]:
+        """Accuracy."""
+        return ["accuracy"]
+
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-friendly dict for `from_config`."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SequenceSpec:
+        """Rebuild from `to_config`'s dict."""
+        return cls(**config)
+
+    def pad(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
+        """Pad or truncate reviews at the front to ``maxlen`` ids (int32).
+
+        Example:
+        >>> SequenceSpec(maxlen=4).pad([[1, 5, 9], [1, 2, 3, 4, 5, 6]]).tolist()
+        [[0, 1, 5, 9], [3, 4, 5, 6]]
+        """
+        return keras.utils.pad_sequences(sequences, maxlen=self.maxlen, dtype="int32")
+
+
+def sequence_layers(spec: SequenceSpec) -> list[keras.layers.Layer]:
+    """The layer stack of the Sequential and Functional styles."""
+    return [
+        keras.layers.Embedding(spec.num_words, spec.embedding_dim, name="embedding"),
+        keras.layers.LSTM(spec.units, name="lstm"),
+        keras.layers.Dense(1, activation="sigmoid", name="output"),
+    ]
+
+
+def build_sequence_sequential(spec: SequenceSpec) -> keras.Sequential:
+    """``spec`` as a `keras.Sequential` model.
+
+    Example:
+    >>> build_sequence_sequential(SequenceSpec()).count_params()
+    328353
+    """
+    return keras.Sequential(
+        [keras.Input(shape=spec.input_shape, dtype="int32"), *sequence_layers(spec)],
+        name="sequential_lstm",
+    )
+
+
+def build_sequence_functional(spec: SequenceSpec) -> keras.Model:
+    """``spec`` as a Functional model."""
+    inputs = keras.Input(shape=spec.input_shape, dtype="int32", name="word_ids")
+    x = inputs
+    for layer in sequence_layers(spec):
+        x = layer(x)
+    return keras.Model(inputs, x, name="functional_lstm")
+
+
+@keras.saving.register_keras_serializable(package="anykeras")
+class SequenceClassifier(keras.Model):
+    """``spec`` as a subclassed model; the head's sigmoid is applied with `keras.ops`.
+
+    Args:
+        spec: A `SequenceSpec` or its config dict.
+        **kwargs: Base model keyword arguments.
+
+    Example:
+    >>> import numpy as np
+    >>> model = SequenceClassifier(SequenceSpec(num_words=50, maxlen=6, units=4))
+    >>> model.predict(np.ones((3, 6), "int32"), verbose=0).shape
+    (3, 1)
+    """
+
+    def __init__(self, spec: SequenceSpec | dict[str, Any], **kwargs: Any) -> None:
+        kwargs.setdefault("name", "subclassed_lstm")
+        super().__init__(**kwargs)
+        self.spec = SequenceSpec.from_config(spec) if isinstance(spec, dict) else spec
+        self.embedding = keras.layers.Embedding(
+            self.spec.num_words, self.spec.embedding_dim, name="embedding"
+        )
+        self.lstm = keras.layers.LSTM(self.spec.units, name="lstm")
+        self.head = keras.layers.Dense(1, name="output")
+        self.build((None, self.spec.maxlen))
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        """Create every weight now, so weights can be copied in."""
+        self.embedding.build(input_shape)
+        vectors = (input_shape[0], input_shape[1], self.spec.embedding_dim)
+        self.lstm.build(vectors)
+        self.head.build((input_shape[0], self.spec.units))
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        """Word vectors, the LSTM's last output, a sigmoid head."""
+        return ops.sigmoid(self.head(self.lstm(self.embedding(inputs))))
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        """``(batch, 1)``."""
+        return (input_shape[0], 1)
+
+    def get_config(self) -> dict[str, Any]:
+        """The spec; weights come from the file."""
+        return {**super().get_config(), "spec": self.spec.to_config()}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SequenceClassifier:
+        """Rebuild from `get_config`'s dict."""
+        config = dict(config)
+        return cls(SequenceSpec.from_config(config.pop("spec")), **config)
+
+
+BUILDERS = {
+    "sequential": build_sequence_sequential,
+    "functional": build_sequence_functional,
+    "subclassed": SequenceClassifier,
+}

@@ -1,0 +1,127 @@
+"""The PyTorch training step and training loop, as Keras's PyTorch guides write them.
+
+Keras variables are ``torch`` parameters, so the step is PyTorch's own: clear the
+old gradients with ``zero_grad()``, call ``loss.backward()``, read each variable's
+``.value.grad`` and let the Keras optimizer ``apply`` them under ``torch.no_grad()``.
+
+Use it through `anykeras.loops`, which picks this module when Keras runs on PyTorch.
+
+Example:
+>>> import keras
+>>> import numpy as np
+>>> inputs = keras.Input((3,))
+>>> model = CustomStepModel(inputs, keras.layers.Dense(1)(inputs))
+>>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+>>> x, y = np.ones((4, 3), dtype="float32"), np.zeros((4, 1), dtype="float32")
+>>> sorted(model.fit(x, y, epochs=2, verbose=0).history)
+['loss', 'mae']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import torch  # noqa: TID251 (loops/<backend>.py is the one place a backend is imported)
+
+
+def _batch_size(x: Any) -> int:
+    """Samples in the batch, as Keras's trainer counts them (the first input's rows)."""
+    return next(i for i in keras.tree.flatten(x) if i is not None).shape[0]
+
+
+def _backward_and_apply(
+    model: keras.Model, loss: Any, optimizer: keras.optimizers.Optimizer
+) -> None:
+    """``loss.backward()``, then the optimizer applies each variable's ``.grad``."""
+    trainable_weights = list(model.trainable_weights)
+    loss.backward()
+    gradients = [v.value.grad for v in trainable_weights]
+    with torch.no_grad():
+        optimizer.apply(gradients, trainable_weights)
+
+
+class CustomStepModel(keras.Model):
+    """A `keras.Model` whose ``train_step`` and ``test_step`` are written out in PyTorch.
+
+    It computes what `keras.Model`'s built-in PyTorch step computes (the compiled
+    loss with `compute_loss`, the loss tracker weighted by batch size, the compiled
+    metrics), so its `fit` History equals the built-in one. Build it like a
+    Functional model: ``CustomStepModel(inputs, outputs)``.
+    """
+
+    def train_step(self, data: Any) -> dict[str, Any]:
+        """One gradient step on one batch.
+
+        Args:
+            data: The batch, ``(x, y)`` or ``(x, y, sample_weight)``.
+
+        Returns:
+            The metrics' values so far in the epoch, ``loss`` first.
+        """
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=True)
+        # Clear the gradients the previous step left on the weights.
+        self.zero_grad()
+        loss = self.compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
+        )
+        # `fit`'s loss is the batch losses' mean weighted by batch size.
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        _backward_and_apply(self, loss, self.optimizer)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data: Any) -> dict[str, Any]:
+        """Loss and metrics on one batch, without a gradient step.
+
+        Args:
+            data: The batch, ``(x, y)`` or ``(x, y, sample_weight)``.
+
+        Returns:
+            The metrics' values so far in the evaluation, ``loss`` first.
+        """
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with torch.no_grad():
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(
+                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
+            )
+            self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+            return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+
+def train_epochs(
+    model: keras.Model,
+    batches: list[tuple[Any, Any]],
+    loss_fn: keras.losses.Loss,
+    optimizer: keras.optimizers.Optimizer,
+    epochs: int,
+) -> list[list[float]]:
+    """Train ``model`` with a PyTorch loop written from scratch; return every batch's loss.
+
+    As in Keras's guide "Writing a training loop from scratch in PyTorch", with a
+    Keras optimizer and a Keras loss.
+
+    Args:
+        model: A built model.
+        batches: ``(x, y)`` tensors, taken in order every epoch.
+        loss_fn: Maps ``(y_true, y_pred)`` to the batch's scalar loss.
+        optimizer: A Keras optimizer.
+        epochs: Passes over ``batches``.
+
+    Returns:
+        ``losses[epoch][batch]``, the loss of each step before its update.
+    """
+    history = []
+    for _ in range(epochs):
+        losses = []
+        for x, y in batches:
+            y_pred = model(x, training=True)
+            loss = loss_fn(y, y_pred)
+            for extra in model.losses:  # add_loss terms and weight regularization
+                loss = loss + torch.sum(extra)
+            model.zero_grad()
+            _backward_and_apply(model, loss, optimizer)
+            losses.append(loss.detach())
+        history.append([float(loss) for loss in losses])
+    return history

@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anykeras import STYLES
+from anykeras import STYLES, ConvSpec, SequenceSpec, build
+from anykeras.data import imdb as imdb_data
+from anykeras.data import mnist
 from anykeras.recipes import get_recipe, validation_history
-from anykeras.training import evaluate, retrain
+from anykeras.training import compile_model, evaluate, retrain
 
 pytestmark = pytest.mark.slow
 
@@ -72,3 +74,28 @@ def test_mnist_dense_512_10(shared_file):
 
 def test_every_style_is_covered():
     assert set(STYLES) == {"sequential", "functional", "subclassed"}
+
+
+def test_mnist_convnet_one_epoch_on_20000_images(shared_file):
+    # The book's chapter-8 convnet (104,202 parameters), kept under a minute on a CPU:
+    # one epoch on the first 20,000 images. Measured with JAX: 0.964 test accuracy.
+    shared_file("mnist/mnist.npz")
+    (x, y), (x_test, y_test) = mnist.load_data()
+    spec = ConvSpec()
+    model = build(spec, "subclassed")
+    compile_model(model, spec, "rmsprop")
+    model.fit(x[:20_000, ..., None] / 255, y[:20_000], epochs=1, batch_size=64, verbose=0)
+    assert evaluate(model, x_test[..., None] / 255, y_test)["accuracy"] >= 0.95
+
+
+def test_imdb_lstm_two_epochs(shared_file):
+    # Embedding(32) + LSTM(32) on the last 120 words of each review, 2 epochs with adam.
+    # Measured with JAX: 0.852 test accuracy on the first 5,000 test reviews.
+    shared_file("imdb/imdb.npz")
+    (x, y), (x_test, y_test) = imdb_data.load_data(num_words=10_000)
+    spec = SequenceSpec(num_words=10_000, maxlen=120)
+    model = build(spec, "functional")
+    compile_model(model, spec, "adam")
+    model.fit(spec.pad(x), y.astype("float32"), epochs=2, batch_size=128, verbose=0)
+    metrics = evaluate(model, spec.pad(x_test[:5000]), y_test[:5000].astype("float32"))
+    assert metrics["accuracy"] >= 0.82

@@ -47,6 +47,8 @@ def _make_test_session(backend: str) -> None:
     @nox.session(name=f"test-{backend}", tags=["test"])
     def test(session: nox.Session) -> None:
         _install(session, backend, "test")
+        if backend == "tensorflow":
+            session.install("tensorboard")  # so the TensorBoard callback's test runs there
         session.run("pytest", *session.posargs, env=_backend_env(backend))
 
     test.__doc__ = (

@@ -171,3 +171,21 @@ def test_callback_config_refuses_bad_values():
     with pytest.raises(ValueError, match=r"Received: early_stopping_patience=-1"):
         CallbackConfig(early_stopping_patience=-1)
     assert make_callbacks(CallbackConfig()) == []
+
+
+def test_tensorboard_logs_where_it_can_run_and_a_clear_message_where_it_cannot(tmp_path):
+    from anykeras.callbacks import tensorboard_available
+
+    x, y = separable(64)
+    config = TrainConfig(epochs=1, batch_size=32, validation_size=16)
+    config = config.replace(callbacks=CallbackConfig(tensorboard_dir=tmp_path / "tb"))
+    model = new_model(SPEC, "functional", 0)
+    if not tensorboard_available():
+        with pytest.raises(
+            RuntimeError, match=r"needs the tensorflow and tensorboard packages.*pip install"
+        ):
+            fit(model, SPEC, x, y, config)
+        return
+    fit(model, SPEC, x, y, config)
+    events = list((tmp_path / "tb").rglob("events.out.tfevents.*"))
+    assert {p.parent.name for p in events} >= {"train", "validation"}

@@ -93,8 +93,12 @@ class BatchLossHistory(keras.callbacks.Callback):
 
 
 def tensorboard_available() -> bool:
-    """Whether Keras's TensorBoard callback can write logs here."""
-    return importlib.util.find_spec("tensorboard") is not None
+    """Whether Keras's TensorBoard callback can write logs here.
+
+    It writes through ``tf.summary`` on every backend, so it needs TensorFlow and
+    the tensorboard package (TensorFlow no longer installs it).
+    """
+    return all(importlib.util.find_spec(m) is not None for m in ("tensorflow", "tensorboard"))
 
 
 def make_callbacks(
@@ -133,9 +137,9 @@ def make_callbacks(
     if config.tensorboard_dir is not None:
         if not tensorboard_available():
             raise RuntimeError(
-                "TensorBoard logging needs the tensorboard package, which is not installed "
-                "in this environment. Install it (pip install tensorboard, or the "
-                "tensorflow extra) or leave tensorboard_dir unset."
+                "TensorBoard logging needs the tensorflow and tensorboard packages, which are "
+                "not both installed in this environment. Install them (pip install "
+                "tensorflow tensorboard) or leave tensorboard_dir unset."
             )
         callbacks.append(keras.callbacks.TensorBoard(str(config.tensorboard_dir)))
     if config.batch_loss_log is not None:

@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, required=True, help="output directory")
     train.add_argument("--quick", action="store_true", help="small synthetic data, few epochs")
     train.add_argument("--early-stopping", type=int, metavar="PATIENCE")
+    train.add_argument("--checkpoint", action="store_true", help="keep the best model (val_loss)")
     train.add_argument("--backup", action="store_true", help="resume if interrupted")
     train.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
     train.add_argument("--batch-losses", action="store_true", help="record every batch's loss")
@@ -153,11 +154,12 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     out: Path = args.out
     if args.tensorboard and not tensorboard_available():
         raise UsageError(
-            "--tensorboard needs the tensorboard package (pip install tensorboard, or "
-            "anykeras[tensorflow]); it is not installed here"
+            "--tensorboard needs the tensorflow and tensorboard packages "
+            "(pip install tensorflow tensorboard); they are not both installed here"
         )
     callbacks = CallbackConfig(
         early_stopping_patience=args.early_stopping,
+        checkpoint_path=out / "checkpoint" / "best.keras" if args.checkpoint else None,
         backup_dir=out / "backup" if args.backup else None,
         csv_log=out / "log.csv",
         tensorboard_dir=out / "tensorboard" if args.tensorboard else None,

@@ -41,6 +41,10 @@ _EXPORTS = {
     "k_fold": "anykeras.training",
     "CallbackConfig": "anykeras.callbacks",
     "RootMeanSquaredError": "anykeras.metrics",
+    "two_branch": "anykeras.builders.topologies",
+    "multi_head": "anykeras.builders.topologies",
+    "inception_classifier": "anykeras.builders.topologies",
+    "data_parallel": "anykeras.distributed",
     "build_custom_step_model": "anykeras.loops",
     "train_from_scratch": "anykeras.loops",
     "DataNotFoundError": "anykeras.data",
@@ -72,14 +76,18 @@ __all__ = [
     "build",
     "build_custom_step_model",
     "compile_model",
+    "data_parallel",
     "evaluate",
     "fit",
     "get_recipe",
+    "inception_classifier",
     "k_fold",
+    "multi_head",
     "retrain",
     "run_workflow",
     "train_and_evaluate",
     "train_from_scratch",
+    "two_branch",
 ]
 
 if TYPE_CHECKING:
@@ -92,8 +100,10 @@ if TYPE_CHECKING:
         SequenceSpec,
         build,
     )
+    from anykeras.builders.topologies import inception_classifier, multi_head, two_branch
     from anykeras.callbacks import CallbackConfig
     from anykeras.data import DataNotFoundError, UntrustedFileError
+    from anykeras.distributed import data_parallel
     from anykeras.layers import MultiHot, SimpleDense
     from anykeras.loops import build_custom_step_model, train_from_scratch
     from anykeras.metrics import RootMeanSquaredError

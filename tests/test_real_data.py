@@ -76,26 +76,29 @@ def test_every_style_is_covered():
     assert set(STYLES) == {"sequential", "functional", "subclassed"}
 
 
-def test_mnist_convnet_one_epoch_on_20000_images(shared_file):
-    # The book's chapter-8 convnet (104,202 parameters), kept under a minute on a CPU:
-    # one epoch on the first 20,000 images. Measured with JAX: 0.964 test accuracy.
+def test_mnist_convnet_two_epochs_on_6000_images(shared_file):
+    # The book's chapter-8 convnet (104,202 parameters), sized to stay near a minute on a
+    # 2-core CPU under every backend: 2 epochs on the first 6,000 images.
+    # Measured with JAX: 0.953 and 0.959 test accuracy (seeds 1 and 0).
     shared_file("mnist/mnist.npz")
     (x, y), (x_test, y_test) = mnist.load_data()
     spec = ConvSpec()
     model = build(spec, "subclassed")
     compile_model(model, spec, "rmsprop")
-    model.fit(x[:20_000, ..., None] / 255, y[:20_000], epochs=1, batch_size=64, verbose=0)
-    assert evaluate(model, x_test[..., None] / 255, y_test)["accuracy"] >= 0.95
+    model.fit(x[:6000, ..., None] / 255, y[:6000], epochs=2, batch_size=64, verbose=0)
+    assert evaluate(model, x_test[..., None] / 255, y_test)["accuracy"] >= 0.93
 
 
 def test_imdb_lstm_two_epochs(shared_file):
-    # Embedding(32) + LSTM(32) on the last 120 words of each review, 2 epochs with adam.
-    # Measured with JAX: 0.852 test accuracy on the first 5,000 test reviews.
+    # Embedding(32) + LSTM(32) on the last 60 words of 10,000 reviews, 2 epochs with adam.
+    # Small because Keras's LSTM runs step by step in Python on a torch CPU (no cuDNN).
+    # Measured with JAX: 0.797, 0.804, 0.797 on the first 5,000 test reviews (seeds 0-2).
     shared_file("imdb/imdb.npz")
     (x, y), (x_test, y_test) = imdb_data.load_data(num_words=10_000)
-    spec = SequenceSpec(num_words=10_000, maxlen=120)
+    spec = SequenceSpec(num_words=10_000, maxlen=60)
     model = build(spec, "functional")
     compile_model(model, spec, "adam")
-    model.fit(spec.pad(x), y.astype("float32"), epochs=2, batch_size=128, verbose=0)
+    model.fit(spec.pad(x[:10_000]), y[:10_000].astype("float32"), epochs=2, batch_size=128,
+              verbose=0)  # fmt: skip
     metrics = evaluate(model, spec.pad(x_test[:5000]), y_test[:5000].astype("float32"))
-    assert metrics["accuracy"] >= 0.82
+    assert metrics["accuracy"] >= 0.76

@@ -59,6 +59,7 @@ def plot_metric(
         axes.plot(epochs, history[metric], "bo", label=f"Training {metric}")
         if f"val_{metric}" in history:
             axes.plot(epochs, history[f"val_{metric}"], "b", label=f"Validation {metric}")
+        axes.xaxis.get_major_locator().set_params(integer=True)  # whole epochs only
         axes.set_title(title or f"Training and validation {metric}")
         axes.set_xlabel("Epochs")
         axes.set_ylabel(metric.capitalize())
@@ -98,6 +99,7 @@ def plot_curves(
     try:
         for label, values in curves.items():
             axes.plot(range(1, len(values) + 1), values, marker=".", label=label)
+        axes.xaxis.get_major_locator().set_params(integer=True)  # whole epochs only
         axes.set_title(title)
         axes.set_xlabel("Epochs")
         axes.set_ylabel(ylabel)

@@ -126,7 +126,9 @@ def multi_hot(
     return out
 
 
-def one_hot(labels: Sequence[int] | np.ndarray, num_classes: int, dtype: Any = "float32"):
+def one_hot(
+    labels: Sequence[int] | np.ndarray, num_classes: int, dtype: Any = "float32"
+) -> np.ndarray:
     """A ``(len(labels), num_classes)`` matrix with a single 1 per row, at the label.
 
     Args:

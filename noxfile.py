@@ -94,6 +94,12 @@ def _sibling_python(session: nox.Session, name: str) -> str:
     return str(python)
 
 
+def _sibling_python_named(name: str) -> str:
+    """The interpreter of session ``name``'s virtualenv under nox's default .nox folder."""
+    bin_dir = "Scripts" if os.name == "nt" else "bin"
+    return str(ROOT / ".nox" / name / bin_dir / "python")
+
+
 def _make_demo_session(backend: str) -> None:
     @nox.session(name=f"demo-{backend}", default=False)
     def demo_backend(session: nox.Session) -> None:
@@ -152,3 +158,37 @@ def docs(session: nox.Session) -> None:
     session.run("python", "scripts/make_notebook.py", "--check")
     session.run("python", "scripts/run_notebook.py", "docs/tutorial.ipynb", env=env)
     session.run("mkdocs", "build", "--strict", "--site-dir", "site", env=env)
+
+
+def _make_bench_session(backend: str) -> None:
+    @nox.session(name=f"bench-{backend}", default=False)
+    def bench_backend(session: nox.Session) -> None:
+        _install(session, backend)
+        session.run(
+            "python", "benchmarks/bench.py", "--out", "bench-results/parts", "--rounds", "2",
+            *session.posargs, env=_backend_env(backend),
+        )  # fmt: skip
+
+    bench_backend.__doc__ = f"Bench step: time every implementation on {backend} (run by `bench`)."
+
+
+for _backend in BACKENDS:
+    _make_bench_session(_backend)
+
+
+@nox.session(default=False, venv_backend="none", requires=[f"bench-{b}" for b in BACKENDS])
+def bench(session: nox.Session) -> None:
+    """The performance record: epoch and predict times, memory, ratios, the machine's limit.
+
+    Times plain `fit`, anykeras's dense and sparse paths and a hand-written native loop
+    on every backend (each in its own venv and process), the book's encoding loop
+    against `multi_hot`, and writes bench-results/results.json and results.md.
+    Not part of CI: timings belong here, never in a test's pass/fail. `-- --quick` is a
+    one-minute smoke run; `-- --threads 1` keeps PyTorch's threads from stalling on a
+    busy machine.
+    """
+    python = _sibling_python_named(f"bench-{BACKENDS[0]}")
+    session.run(
+        python, "benchmarks/report.py", "bench-results",
+        env=_backend_env(BACKENDS[0]), external=True,
+    )  # fmt: skip

@@ -1,0 +1,434 @@
+"""Time the IMDB classifier on this process's Keras backend: Keras, anykeras and native code.
+
+Run once per backend (the backend is fixed for the life of a process):
+
+    KERAS_BACKEND=jax python benchmarks/bench.py --out bench-results/parts
+
+It measures four implementations of the same Dense 16-16-1 binary classifier, from the
+same initial weights, on synthetic IMDB-shaped data (`anykeras.data.synthetic.imdb_like`:
+15,000 training and 25,000 test reviews, 10,000 words):
+
+- ``keras_fit``: ``model.fit`` / ``model.predict`` on the multi-hot NumPy arrays.
+- ``anykeras_dense``: the same model through `anykeras.fastpath` (``fast_fit`` /
+  ``fast_predict``), fed the multi-hot rows as ``uint8`` (exactly the same values).
+- ``anykeras_sparse``: `anykeras.sparse.build_sparse` on `unique_ids` inputs, through
+  ``fast_fit`` / ``fast_predict``; the same outputs and weights as the dense model.
+- ``native``: a hand-written loop in the backend's own idioms (``native_<backend>.py``).
+
+Each implementation runs in its own child process (a fresh interpreter with the same
+backend), so that one's memory and compiled functions do not flatter another's. With
+``--rounds N`` every implementation runs N times, the rounds interleaved, and each keeps
+its least-disturbed run (a shared machine's busy minutes otherwise decide the ranking);
+``rounds_epoch_s`` lists every round's median.
+
+What is measured, per implementation:
+
+- ``epoch_s``: the median wall time of ``--epochs`` shuffled training epochs (batch
+  512, rmsprop) after ``--warmup`` epochs that compile and warm caches; ``epoch_min_s``
+  and ``epoch_times`` are reported too (a shared machine makes medians noisy).
+- ``predict_s``: the median of ``--repeats`` predictions of the test reviews (batch
+  512, after one warm-up), from the encoded NumPy array to NumPy probabilities.
+- ``encode_s``: the time to build the implementation's inputs from the raw word-id
+  lists (multi-hot rows, or distinct ids), training and test together.
+- ``peak_mib``: the extra resident memory the implementation needed: the process's
+  peak resident set size (``VmHWM``, reset through ``/proc/self/clear_refs`` just before
+  the inputs are encoded) minus the resident set size at that moment, in MiB. Where
+  that reset is not available, ``resource.getrusage(...).ru_maxrss`` minus the same
+  baseline (``peak_method`` says which).
+- ``accuracy``: test accuracy after training (a check that every implementation
+  learned, not a benchmark).
+- ``load_before`` / ``load_after``: the machine's 1-minute load average around the run;
+  a load above the core count means others' work stretched these times.
+
+The records go to ``OUT/<backend>.jsonl`` (one JSON object a line), and a table to
+stdout; ``benchmarks/report.py`` merges the backends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import importlib
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+IMPLS = ("keras_fit", "anykeras_dense", "anykeras_sparse", "native")
+NATIVE = {"jax": "native_jax", "torch": "native_torch", "tensorflow": "native_tensorflow"}
+MIB = 1024 * 1024
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("bench-results/parts"))
+    parser.add_argument("--impl", nargs="+", choices=IMPLS, default=list(IMPLS))
+    parser.add_argument("--train", type=int, default=15_000, help="training reviews")
+    parser.add_argument("--test", type=int, default=25_000, help="test reviews")
+    parser.add_argument("--words", type=int, default=10_000, help="vocabulary size")
+    parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--epochs", type=int, default=7, help="timed epochs")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed first epochs")
+    parser.add_argument("--repeats", type=int, default=5, help="timed predictions")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes: checks the script, times nothing"
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=("arrays", "tensors", "batches"),
+        help="the fast path's input strategy, train and predict "
+        "(default: anykeras.fastpath.STRATEGIES)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="limit every implementation to N threads (OpenMP/MKL/OpenBLAS, TensorFlow's "
+        "pools, XLA's Eigen pool when N is 1); default: each framework's own choice. On a "
+        "shared machine, PyTorch's OpenMP threads wait on each other when a core is taken",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every implementation this many times, interleaved, and keep each one's "
+        "least-disturbed run (lowest median epoch); all rounds' medians are recorded",
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.train, args.test, args.words = 600, 400, 1000
+        args.epochs, args.warmup, args.repeats = 2, 1, 2
+    return args
+
+
+# --- memory -------------------------------------------------------------------------
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class PeakMemory:
+    """The extra peak resident memory of a block of code, in MiB (see the module doc)."""
+
+    def __enter__(self) -> PeakMemory:
+        self.method = "ru_maxrss"
+        try:
+            Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to VmRSS
+            if _status_kib("VmHWM") is not None:
+                self.method = "VmHWM"
+        except OSError:
+            pass
+        self.baseline_kib = _status_kib("VmRSS") or self._maxrss_kib()
+        return self
+
+    @staticmethod
+    def _maxrss_kib() -> int:
+        usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return usage // 1024 if sys.platform == "darwin" else usage  # bytes on macOS
+
+    def __exit__(self, *exc: object) -> None:
+        peak = _status_kib("VmHWM") if self.method == "VmHWM" else self._maxrss_kib()
+        self.peak_mib = max(0.0, ((peak or 0) - self.baseline_kib) / 1024)
+
+
+# --- timing -------------------------------------------------------------------------
+
+
+def epoch_timer():
+    """A Keras callback that records each epoch's wall time (it adds no per-batch hook)."""
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.times: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self.start)
+
+    return EpochTimer()
+
+
+def timed(fn, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+# --- one implementation (in a child process) ------------------------------------------
+
+
+def train_native(backend: str, weights, train_in, y, args: argparse.Namespace, record: dict):
+    """Train the hand-written loop; returns its epoch times and its predict function."""
+    native = importlib.import_module(NATIVE[backend])
+    trainer = native.Trainer(weights, batch_size=args.batch_size, seed=0)
+    start = time.perf_counter()
+    trainer.prepare(train_in, y)
+    record["prepare_s"] = time.perf_counter() - start
+    times = timed(trainer.train_epoch, args.warmup + args.epochs)
+    return times, trainer.predict
+
+
+def train_keras(impl: str, spec, weights, train_in, y, args: argparse.Namespace, record: dict):
+    """Train a Keras model (plain fit or the anykeras fast path); returns times and predict."""
+    import keras
+
+    from anykeras import build
+    from anykeras.fastpath import JIT_COMPILE, fast_fit, fast_predict, strategy_for
+    from anykeras.sparse import build_sparse
+    from anykeras.training import compile_model
+
+    model = build_sparse(spec, deduplicate=False) if impl == "anykeras_sparse" else build(spec)
+    model.set_weights(weights)
+    compile_model(model, spec)
+    timer = epoch_timer()
+    bs = args.batch_size
+    kwargs = {"epochs": args.warmup + args.epochs, "batch_size": bs, "shuffle": True}
+    if impl == "keras_fit":
+        model.fit(train_in, y, callbacks=[timer], verbose=0, **kwargs)
+        return timer.times, lambda x: model.predict(x, batch_size=bs, verbose=0)
+    train = record["strategy"] = args.strategy or strategy_for("train")
+    infer = record["predict_strategy"] = args.strategy or strategy_for("predict")
+    record["jit_compile"] = JIT_COMPILE.get(keras.backend.backend())
+    fast_fit(model, train_in, y, callbacks=[timer], verbose=0, strategy=train, **kwargs)
+    return timer.times, lambda x: fast_predict(model, x, batch_size=bs, strategy=infer)
+
+
+def run_impl(impl: str, args: argparse.Namespace) -> dict:
+    """Encode, train, time and predict with one implementation; returns its record."""
+    import keras
+    import numpy as np
+
+    from anykeras import ClassifierSpec, build
+    from anykeras.data.encoding import multi_hot
+    from anykeras.data.synthetic import imdb_like
+    from anykeras.sparse import unique_ids
+
+    backend = keras.backend.backend()
+    (x_train, y_train), (x_test, y_test) = imdb_like(args.train, args.test, args.words, seed=0)
+    y = y_train.astype("float32")
+    spec = ClassifierSpec(input_shape=(args.words,), hidden=(16, 16))
+    keras.utils.set_random_seed(0)
+    weights = build(spec).get_weights()  # the same start for every implementation
+    record: dict = {"backend": backend, "impl": impl, "load_before": _load()}
+
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        if impl == "anykeras_sparse":
+            encode = unique_ids
+        elif impl == "anykeras_dense":  # compact 0/1 rows: see anykeras.fastpath
+            encode = functools.partial(multi_hot, dtype="uint8")
+        else:
+            encode = multi_hot  # float32, as the book and plain Keras have it
+        train_in, test_in = encode(x_train, args.words), encode(x_test, args.words)
+        record["input"] = f"{train_in.dtype} {train_in.shape[1:]}"
+        record["encode_s"] = time.perf_counter() - start
+        if impl == "native":
+            times, predict = train_native(backend, weights, train_in, y, args, record)
+        else:
+            times, predict = train_keras(impl, spec, weights, train_in, y, args, record)
+        probabilities = np.asarray(predict(test_in))  # warm-up, and the accuracy check
+        predict_times = timed(lambda: predict(test_in), args.repeats)
+
+    measured = times[args.warmup :]
+    record.update(
+        {
+            "epoch_s": statistics.median(measured),
+            "epoch_min_s": min(measured),
+            "epoch_times": [round(t, 5) for t in times],
+            "predict_s": statistics.median(predict_times),
+            "predict_min_s": min(predict_times),
+            "peak_mib": round(memory.peak_mib, 1),
+            "peak_method": memory.method,
+            "accuracy": float(np.mean((probabilities[:, 0] > 0.5) == (y_test == 1))),
+            "train": args.train,
+            "test": args.test,
+            "words": args.words,
+            "batch_size": args.batch_size,
+            "warmup": args.warmup,
+            "epochs": args.epochs,
+            "load_after": _load(),
+            "cpus": os.cpu_count(),
+            "threads": os.environ.get("OMP_NUM_THREADS", "default"),
+            "keras": keras.__version__,
+            "backend_version": _backend_version(backend),
+        }
+    )
+    return record
+
+
+def _load() -> float | None:
+    """The 1-minute load average: how busy the shared machine was (2 cores here)."""
+    with contextlib.suppress(OSError, AttributeError):
+        return round(os.getloadavg()[0], 2)
+    return None
+
+
+def _backend_version(backend: str) -> str:
+    module = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}[backend]
+    with contextlib.suppress(Exception):
+        return importlib.import_module(module).__version__
+    return "unknown"
+
+
+# --- the parent: one child per implementation, then a table -------------------------
+
+
+def child_command(impl: str, args: argparse.Namespace) -> list[str]:
+    return [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        "--impl",
+        impl,
+        "--train",
+        str(args.train),
+        "--test",
+        str(args.test),
+        "--words",
+        str(args.words),
+        "--batch-size",
+        str(args.batch_size),
+        "--epochs",
+        str(args.epochs),
+        "--warmup",
+        str(args.warmup),
+        "--repeats",
+        str(args.repeats),
+        *(["--strategy", args.strategy] if args.strategy else []),
+    ]
+
+
+def child_env(threads: int | None) -> dict[str, str]:
+    """The environment of a child process, with thread limits when asked for."""
+    env = dict(os.environ)
+    if threads:
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[name] = str(threads)
+        env["TF_NUM_INTRAOP_THREADS"] = str(threads)
+        env["TF_NUM_INTEROP_THREADS"] = "1"
+        if threads == 1:
+            flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+            env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {flags}".strip()
+    return env
+
+
+def goals(records: list[dict]) -> list[str]:
+    """The issue's per-backend goals, met or missed, and by how much."""
+    by_impl = {r["impl"]: r for r in records}
+    lines = []
+    native = by_impl.get("native")
+    ours = [by_impl[i] for i in ("anykeras_dense", "anykeras_sparse") if i in by_impl]
+    if native and ours:
+        best = min(ours, key=lambda r: r["epoch_s"])
+        ratio = best["epoch_s"] / native["epoch_s"]
+        verdict = "met" if ratio <= 0.8 else f"missed by {ratio / 0.8:.2f}x"
+        lines.append(
+            f"epoch: {best['impl']} {best['epoch_s']:.4f} s = {ratio:.2f}x native "
+            f"{native['epoch_s']:.4f} s (goal <= 0.8x: {verdict})"
+        )
+        fastest = min(ours, key=lambda r: r["predict_s"])
+        ratio = fastest["predict_s"] / native["predict_s"]
+        verdict = "met" if ratio <= 1.5 else f"missed by {ratio / 1.5:.2f}x"
+        lines.append(
+            f"predict: {fastest['impl']} {fastest['predict_s']:.4f} s = {ratio:.2f}x native "
+            f"{native['predict_s']:.4f} s (goal <= 1.5x: {verdict})"
+        )
+    keras_fit, dense = by_impl.get("keras_fit"), by_impl.get("anykeras_dense")
+    if keras_fit and dense:
+        ratio = dense["epoch_s"] / keras_fit["epoch_s"]
+        verdict = "met" if ratio <= 1.0 else f"missed by {ratio:.2f}x"
+        lines.append(
+            f"fast path: anykeras_dense {ratio:.2f}x keras_fit "
+            f"(strategy {dense.get('strategy')!r}; goal not slower: {verdict})"
+        )
+    return lines
+
+
+def table(records: list[dict]) -> str:
+    header = (
+        f"{'impl':<16} {'epoch_s':>8} {'min':>8} {'predict_s':>9} {'encode_s':>8} "
+        f"{'peak_mib':>8} {'acc':>6}"
+    )
+    rows = [header, "-" * len(header)]
+    for r in records:
+        rows.append(
+            f"{r['impl']:<16} {r['epoch_s']:>8.4f} {r['epoch_min_s']:>8.4f} "
+            f"{r['predict_s']:>9.4f} {r['encode_s']:>8.3f} {r['peak_mib']:>8.1f} "
+            f"{r['accuracy']:>6.3f}"
+        )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, str(HERE))  # the native_<backend> modules
+    if args.child:
+        print(json.dumps(run_impl(args.impl[0], args)))
+        return 0
+
+    backend = os.environ.get("KERAS_BACKEND")
+    if backend not in NATIVE:
+        print(
+            f"set KERAS_BACKEND to one of {sorted(NATIVE)} (one backend per process); "
+            f"received KERAS_BACKEND={backend!r}",
+            file=sys.stderr,
+        )
+        return 2
+    runs: dict[str, list[dict]] = {impl: [] for impl in args.impl}
+    for round_ in range(1, args.rounds + 1):
+        for impl in args.impl:  # rounds interleave, so a busy minute hits every impl alike
+            print(f"[{backend}] round {round_}: {impl} ...", file=sys.stderr, flush=True)
+            done = subprocess.run(
+                child_command(impl, args),
+                capture_output=True,
+                text=True,
+                check=False,
+                env=child_env(args.threads),
+            )
+            if done.returncode != 0:
+                print(done.stdout + done.stderr, file=sys.stderr)
+                print(f"[{backend}] {impl} failed (exit {done.returncode})", file=sys.stderr)
+                return 1
+            runs[impl].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    records = []
+    for rounds in runs.values():
+        best = dict(min(rounds, key=lambda r: r["epoch_s"]))
+        best["rounds_epoch_s"] = [r["epoch_s"] for r in rounds]
+        best["rounds_predict_s"] = [r["predict_s"] for r in rounds]
+        records.append(best)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{backend}.jsonl"
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    tmp.replace(path)
+    print(f"\n{backend}: {args.train} train / {args.test} test reviews, {args.words} words")
+    print(table(records))
+    for line in goals(records):
+        print("  " + line)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

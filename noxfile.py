@@ -86,18 +86,12 @@ def examples(session: nox.Session, backend: str) -> None:
 
 
 def _sibling_python(session: nox.Session, name: str) -> str:
-    """The interpreter of another session's virtualenv (nox keeps them side by side)."""
+    """The interpreter of another session's virtualenv (nox keeps them side by side in .nox)."""
     bin_dir = "Scripts" if os.name == "nt" else "bin"
-    python = Path(session.virtualenv.location).parent / name / bin_dir / "python"
+    python = ROOT / ".nox" / name / bin_dir / "python"
     if not python.exists():
         session.error(f"{python} is missing: run `nox -s {name}` first")
     return str(python)
-
-
-def _sibling_python_named(name: str) -> str:
-    """The interpreter of session ``name``'s virtualenv under nox's default .nox folder."""
-    bin_dir = "Scripts" if os.name == "nt" else "bin"
-    return str(ROOT / ".nox" / name / bin_dir / "python")
 
 
 def _make_demo_session(backend: str) -> None:
@@ -187,7 +181,7 @@ def bench(session: nox.Session) -> None:
     one-minute smoke run; `-- --threads 1` keeps PyTorch's threads from stalling on a
     busy machine.
     """
-    python = _sibling_python_named(f"bench-{BACKENDS[0]}")
+    python = _sibling_python(session, f"bench-{BACKENDS[0]}")
     session.run(
         python, "benchmarks/report.py", "bench-results",
         env=_backend_env(BACKENDS[0]), external=True,

@@ -24,3 +24,14 @@ def test_importing_the_package_does_not_import_keras():
     code = "import sys, anykeras, anykeras.cli, anykeras.spec; print('keras' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_keras_free_modules_repeat_the_library_constants_exactly():
+    # cli.py and report.py must not import Keras (the CLI sets the backend first; the
+    # report needs numpy only), so they spell these out; they must not drift.
+    from anykeras import STYLES, cli, report
+    from anykeras.recipes import RECIPES
+
+    assert cli.STYLES == report.STYLES == STYLES
+    assert cli.BACKENDS == report.BACKENDS == ("jax", "torch", "tensorflow")
+    assert set(cli.DATASETS) == set(RECIPES)

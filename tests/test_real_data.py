@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anykeras import STYLES, ConvSpec, SequenceSpec, build
+from anykeras import ConvSpec, SequenceSpec, build
 from anykeras.data import imdb as imdb_data
 from anykeras.data import mnist
 from anykeras.recipes import get_recipe, validation_history
@@ -70,10 +70,6 @@ def test_mnist_dense_512_10(shared_file):
     assert data.x_train.shape == (60000, 784)
     model = retrain(recipe.spec, "subclassed", *data.train, recipe.config)
     assert evaluate(model, *data.test)["accuracy"] >= 0.97
-
-
-def test_every_style_is_covered():
-    assert set(STYLES) == {"sequential", "functional", "subclassed"}
 
 
 def test_mnist_convnet_two_epochs_on_6000_images(shared_file):

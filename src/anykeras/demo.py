@@ -32,7 +32,7 @@ from anykeras.devices import current_device
 from anykeras.files import save_atomically, write_json_atomically
 from anykeras.recipes import Dataset, Recipe, get_recipe, quick
 from anykeras.spec import ClassifierSpec
-from anykeras.training import compile_model, evaluate
+from anykeras.training import compile_model, evaluate, hold_out
 
 WEIGHTS_FILE = "initial_weights.npz"
 RETRAIN_EPOCHS = 4  # the course's final run
@@ -112,11 +112,8 @@ def train_style(
     recipe: Recipe, data: Dataset, style: str, weights: list[np.ndarray], out: Path
 ) -> dict[str, Any]:
     """Validation run, 4-epoch retrain, test; writes the style's artifacts to ``out``."""
-    x_val, y_val = data.x_train[:10_000], data.y_train[:10_000]
-    if recipe.config.validation_size != 10_000:  # quick mode: a quarter of the data
-        count = len(data.x_train) // 4
-        x_val, y_val = data.x_train[:count], data.y_train[:count]
-    x_part, y_part = data.x_train[len(x_val) :], data.y_train[len(y_val) :]
+    # The course's hold-out: the first 10,000 reviews (a quarter in quick mode).
+    (x_part, y_part), (x_val, y_val) = hold_out(*data.train, recipe.config.validation_size)
 
     model = build(recipe.spec, style)
     model.set_weights(weights)

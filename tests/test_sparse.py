@@ -137,9 +137,11 @@ def test_layer_argument_errors(kwargs, message):
         SparseDense(**kwargs)
 
 
-def test_layer_rejects_inputs_that_are_not_padded_id_matrices():
-    with pytest.raises(ValueError, match=r"shape \(batch, length\). Received: input_shape=\(2, "):
+def test_layer_rejects_inputs_that_are_not_padded_or_packed_ids():
+    with pytest.raises(ValueError, match=r"\(batch, 2, width\).*Received: input_shape=\(2, 3, 4\)"):
         SparseDense(2, num_tokens=3).build((2, 3, 4))
+    with pytest.raises(ValueError, match=r"deduplicate=False\. Received: deduplicate=True"):
+        SparseDense(2, num_tokens=3).build((2, 2, 4))
 
 
 # --- the model ----------------------------------------------------------------------

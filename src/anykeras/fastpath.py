@@ -16,6 +16,9 @@ it to a backend tensor. Two things make that cheaper without touching the model:
      ``fit`` / ``predict``; Keras slices them.
    - ``"batches"``: backend tensors made once, cut by a `keras.utils.PyDataset`: one
      `keras.ops.take` per shuffled batch, a plain slice per batch in order.
+   - ``"packed"``: for `anykeras.sparse` models built with ``layout="packed"``: padded
+     word ids (`anykeras.sparse.unique_ids`) go in as `anykeras.packed.PackedBatches`,
+     each batch's ids end to end, without the padding.
 
 What ``benchmarks/bench.py`` measured (2 shared CPU cores, 15,000 x 10,000 multi-hot
 rows, batch 512, several runs; see ``bench-results/results.md``):
@@ -31,7 +34,11 @@ rows, batch 512, several runs; see ``bench-results/results.md``):
   no difference for the dense model, about twice as fast for `anykeras.sparse` models.
 
 The big gain is not in the input path but in the model: `anykeras.sparse` computes the
-same first layer from word ids, 2x-7x faster than a hand-written dense loop.
+same first layer from word ids. On the real IMDB reviews (15,000 a epoch), fed as
+packed batches on JAX, an epoch took 0.040 s, against 0.106 s for a hand-written dense
+JAX loop and 0.143 s for plain ``fit``. With padded rows, as on PyTorch and
+TensorFlow, every review is as wide as the longest one (588 distinct words, where the
+average is 132). That padded model ran 1.4x-1.6x the hand-written loops there.
 
 Example:
 >>> import numpy as np
@@ -57,9 +64,19 @@ import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["JIT_COMPILE", "STRATEGIES", "fast_fit", "fast_predict", "strategy_for", "to_tensors"]
+from anykeras.packed import PackedBatches
 
-KNOWN = ("arrays", "tensors", "batches")
+__all__ = [
+    "JIT_COMPILE",
+    "SPARSE_LAYOUTS",
+    "STRATEGIES",
+    "fast_fit",
+    "fast_predict",
+    "strategy_for",
+    "to_tensors",
+]
+
+KNOWN = ("arrays", "tensors", "batches", "packed")
 
 #: The input strategy of `fast_fit` ("train") and `fast_predict` ("predict") per backend.
 STRATEGIES: dict[str, dict[str, str]] = {
@@ -67,6 +84,12 @@ STRATEGIES: dict[str, dict[str, str]] = {
     "torch": {"train": "arrays", "predict": "arrays"},
     "tensorflow": {"train": "arrays", "predict": "arrays"},
 }
+
+#: The layout of word ids for an `anykeras.sparse` model, per backend. Packed batches
+#: follow Keras's own shuffled order only where Keras shuffles arrays with NumPy's
+#: global generator (JAX); PyTorch and TensorFlow shuffle with their own generators, so
+#: there a packed run would see the samples in another order than ``fit`` on arrays.
+SPARSE_LAYOUTS: dict[str, str] = {"jax": "packed", "torch": "padded", "tensorflow": "padded"}
 
 #: Whether `fast_fit` compiles the model's steps with XLA, per backend (``None``: as
 #: compiled). Only TensorFlow needs it: Keras's "auto" turns XLA off on a CPU-only
@@ -213,8 +236,8 @@ def fast_fit(
         callbacks: Keras callbacks, as for ``fit``.
         verbose: Keras's progress output, as for ``fit``.
         initial_epoch: Epoch to start from (to resume), as for ``fit``.
-        strategy: ``"arrays"``, ``"tensors"`` or ``"batches"`` (see the module); ``None``
-            takes the backend's entry in `STRATEGIES`.
+        strategy: ``"arrays"``, ``"tensors"``, ``"batches"`` or ``"packed"`` (see the
+            module); ``None`` takes the backend's entry in `STRATEGIES`.
         jit_compile: Compile the steps with XLA (``True``) or not (``False``); ``None``
             takes the backend's entry in `JIT_COMPILE` (on TensorFlow: XLA on). A change
             stays with the model, for later ``fit``, ``evaluate`` and ``predict`` calls.
@@ -259,6 +282,14 @@ def fast_fit(
     }
     if strategy == "arrays":
         return model.fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
+    if strategy == "packed":
+        batches = PackedBatches(x, y, batch_size, shuffle)
+        if validation_data is not None:  # one width: one compiled shape for both
+            kwargs["validation_data"] = PackedBatches(
+                *validation_data, batch_size, False, width=batches.width
+            )
+        # The batches shuffle samples themselves; fit's own shuffle would reorder them.
+        return model.fit(batches, shuffle=False, **kwargs)
     x, y = to_tensors(x, y)
     if validation_data is not None:
         kwargs["validation_data"] = to_tensors(*validation_data)
@@ -283,8 +314,8 @@ def fast_predict(
         x: Inputs (a NumPy array or a backend tensor).
         batch_size: Samples per forward pass.
         verbose: Keras's progress output.
-        strategy: ``"arrays"``, ``"tensors"`` or ``"batches"``; ``None`` takes the
-            backend's ``"predict"`` entry in `STRATEGIES`.
+        strategy: ``"arrays"``, ``"tensors"``, ``"batches"`` or ``"packed"``; ``None``
+            takes the backend's ``"predict"`` entry in `STRATEGIES`.
 
     Returns:
         The predictions, as ``model.predict`` returns them.
@@ -300,6 +331,8 @@ def fast_predict(
     strategy = _check_strategy(strategy, "predict")
     if strategy == "arrays":
         return model.predict(x, batch_size=batch_size, verbose=verbose)
+    if strategy == "packed":
+        return model.predict(PackedBatches(x, None, batch_size, False), verbose=verbose)
     (x,) = to_tensors(x)
     if strategy == "tensors":
         return model.predict(x, batch_size=batch_size, verbose=verbose)

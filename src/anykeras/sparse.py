@@ -111,10 +111,17 @@ class SparseDense(keras.layers.Layer):
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         """Create the ``(num_tokens, units)`` kernel and the ``(units,)`` bias."""
-        if len(input_shape) != 2:
+        packed = len(input_shape) == 3 and input_shape[1] == 2
+        if len(input_shape) != 2 and not packed:
             raise ValueError(
-                "SparseDense expects padded word ids of shape (batch, length). "
+                "SparseDense expects padded word ids of shape (batch, length), or packed "
+                "ids of shape (batch, 2, width) (see anykeras.packed). "
                 f"Received: input_shape={tuple(input_shape)}"
+            )
+        if packed and self.deduplicate:
+            raise ValueError(
+                "packed ids hold each row's distinct ids already (anykeras.packed checks "
+                "it), so build the layer with deduplicate=False. Received: deduplicate=True"
             )
         self.kernel = self.add_weight(
             shape=(self.num_tokens, self.units),
@@ -128,6 +135,28 @@ class SparseDense(keras.layers.Layer):
     def call(self, inputs: Any) -> Any:
         """Gather the kernel rows of each row's distinct ids, sum them, add the bias."""
         ids = ops.cast(inputs, "int32")
+        summed = self._sum_packed(ids) if len(ids.shape) == 3 else self._sum_padded(ids)
+        return self.activation(ops.add(summed, self.bias))
+
+    def _kernel(self) -> Any:
+        if keras.backend.backend() == "tensorflow":
+            # TensorFlow differentiates a gather into IndexedSlices, one slice per id,
+            # repeats included, and Keras's optimizers then update row by row: rmsprop
+            # would square each slice before summing them, not the summed gradient, and
+            # so differ from Dense. A multiply's gradient is a dense tensor: the same
+            # update as Dense's, for one (num_tokens, units) product per step.
+            return ops.multiply(self.kernel, ops.ones((), dtype=self.kernel.dtype))
+        return self.kernel
+
+    def _safe(self, ids: Any, keep: Any) -> Any:
+        if 0 <= self.pad_id < self.num_tokens:
+            return ids
+        # A pad id outside the kernel would be out of range for `take`: read row 0
+        # instead, which its zero weight cancels.
+        return ops.where(keep, ids, ops.zeros_like(ids))
+
+    def _sum_padded(self, ids: Any) -> Any:
+        """``(batch, length)`` ids: one row per sample, pad ids fill the rest."""
         if self.deduplicate:
             ids = ops.sort(ids, axis=-1)
             # After sorting, a repeat sits right of its first copy: keep only the first.
@@ -137,26 +166,23 @@ class SparseDense(keras.layers.Layer):
         else:
             keep = ops.not_equal(ids, self.pad_id)
         weights = ops.cast(keep, self.compute_dtype)
-        if not 0 <= self.pad_id < self.num_tokens:
-            # A pad id outside the kernel would be out of range for `take`: read row 0
-            # instead, which its zero weight cancels.
-            ids = ops.where(keep, ids, ops.zeros_like(ids))
-        kernel = self.kernel
-        if keras.backend.backend() == "tensorflow":
-            # TensorFlow differentiates a gather into IndexedSlices, one slice per id,
-            # repeats included, and Keras's optimizers then update row by row: rmsprop
-            # would square each slice before summing them, not the summed gradient, and
-            # so differ from Dense. A multiply's gradient is a dense tensor: the same
-            # update as Dense's, for one (num_tokens, units) product per step.
-            kernel = ops.multiply(kernel, ops.ones((), dtype=kernel.dtype))
+        ids = self._safe(ids, keep)
         # Gather from a (num_tokens, 1, units) view: Keras's PyTorch `take` then runs
         # index_select, whose backward is several times faster on CPU than that of the
         # embedding lookup it uses for a 2-D table. Same rows, same gradient.
-        rows = ops.take(ops.expand_dims(kernel, 1), ids, axis=0)  # (batch, length, 1, units)
-        rows = ops.squeeze(rows, axis=2)
+        rows = ops.take(ops.expand_dims(self._kernel(), 1), ids, axis=0)
+        rows = ops.squeeze(rows, axis=2)  # (batch, length, units)
         # (batch, 1, length) @ (batch, length, units): a weighted sum over the row's ids.
-        summed = ops.squeeze(ops.matmul(ops.expand_dims(weights, 1), rows), axis=1)
-        return self.activation(ops.add(summed, self.bias))
+        return ops.squeeze(ops.matmul(ops.expand_dims(weights, 1), rows), axis=1)
+
+    def _sum_packed(self, packed: Any) -> Any:
+        """``(batch, 2, width)``: every id of the batch, and the row each belongs to."""
+        ids = ops.reshape(packed[:, 0, :], (-1,))
+        rows = ops.reshape(packed[:, 1, :], (-1,))
+        keep = ops.not_equal(ids, self.pad_id)
+        weights = ops.expand_dims(ops.cast(keep, self.compute_dtype), 1)
+        values = ops.multiply(ops.take(self._kernel(), self._safe(ids, keep), axis=0), weights)
+        return ops.segment_sum(values, rows, num_segments=ops.shape(packed)[0])
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         """``(batch, units)``."""
@@ -245,7 +271,13 @@ def unique_ids(
     return out
 
 
-def build_sparse(spec: ClassifierSpec, pad_id: int = 0, deduplicate: bool = True) -> keras.Model:
+#: How a sparse model takes its word ids (see `build_sparse`).
+LAYOUTS = ("padded", "packed")
+
+
+def build_sparse(
+    spec: ClassifierSpec, pad_id: int = 0, deduplicate: bool = True, layout: str = "padded"
+) -> keras.Model:
     """``spec`` as a Functional model that reads padded word ids instead of multi-hot rows.
 
     The first layer is a `SparseDense` named like the Dense it replaces (``hidden_1``,
@@ -257,11 +289,16 @@ def build_sparse(spec: ClassifierSpec, pad_id: int = 0, deduplicate: bool = True
     Args:
         spec: A classifier with a 1-D ``input_shape`` of ``(num_tokens,)``.
         pad_id: The id that fills short rows.
-        deduplicate: See `SparseDense`; ``False`` only for inputs made by `unique_ids`.
+        deduplicate: See `SparseDense`; ``False`` only for inputs made by `unique_ids`
+            (and always ``False`` for ``layout="packed"``).
+        layout: ``"padded"``: one row of ids per sample, ``(batch, length)``, as
+            `unique_ids` makes them. ``"packed"``: batches of ``(batch, 2, width)``,
+            every id of the batch and the row it belongs to, as
+            `anykeras.packed.PackedBatches` makes them: no work on padding.
 
     Returns:
         A built, uncompiled Functional model with one int32 input ``word_ids`` of shape
-        ``(batch, length)``; any length works.
+        ``(batch, length)`` (or ``(batch, 2, width)`` when packed); any length works.
 
     Copy weights with ``get_weights`` / ``set_weights`` (or through a ``.keras`` file of
     either model and ``get_weights``): a ``.weights.h5`` file names each layer by its
@@ -282,6 +319,8 @@ def build_sparse(spec: ClassifierSpec, pad_id: int = 0, deduplicate: bool = True
             "build_sparse needs a spec whose input is one multi-hot vector per sample, "
             f"input_shape=(num_tokens,). Received: input_shape={spec.input_shape}"
         )
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}. Received: layout={layout!r}")
     layers = [*hidden_layers(spec), head_layer(spec)]
     first = layers[0]
     layers[0] = SparseDense(
@@ -289,14 +328,15 @@ def build_sparse(spec: ClassifierSpec, pad_id: int = 0, deduplicate: bool = True
         num_tokens=spec.input_shape[0],
         activation=first.activation,
         pad_id=pad_id,
-        deduplicate=deduplicate,
+        deduplicate=deduplicate and layout == "padded",
         name=first.name,
     )
-    inputs = keras.Input(shape=(None,), dtype="int32", name="word_ids")
+    shape = (None,) if layout == "padded" else (2, None)
+    inputs = keras.Input(shape=shape, dtype="int32", name="word_ids")
     x = inputs
     for layer in layers:
         x = layer(x)
     return keras.Model(inputs, x, name="sparse_classifier")
 
 
-__all__ = ["SparseDense", "build_sparse", "unique_ids"]
+__all__ = ["LAYOUTS", "SparseDense", "build_sparse", "unique_ids"]

@@ -1,0 +1,156 @@
+"""Packed word-id batches: a batch's words without padding, for `anykeras.sparse` models.
+
+`anykeras.sparse.unique_ids` pads every review to the most distinct words in any review:
+588 columns for IMDB's training reviews, which hold 132 on average, so a padded batch is
+more than three quarters padding. `PackedBatches` cuts the batches Keras would cut from
+the padded rows, in the same order (shuffled with NumPy's global generator, as Keras's
+NumPy and JAX array iterators do), and lays each batch's ids end to end in a
+``(batch, 2, width)`` int32 array: ``[:, 0, :]`` holds the ids, ``[:, 1, :]`` the row each
+id belongs to, read row-major. A `anykeras.sparse.SparseDense` layer sums the kernel rows
+per row with a segment sum: the same outputs as on the padded rows.
+
+``width`` is fixed for a data set (a quarter above the mean row, rounded up to 8), so the
+compiled step sees one shape; a batch that needs more (a run of long reviews) takes the
+width it needs, rounded up to a multiple of that width.
+
+Example:
+>>> import numpy as np
+>>> ids = np.array([[1, 4, 0], [2, 0, 0], [3, 5, 7]], dtype="int32")
+>>> batches = PackedBatches(ids, None, batch_size=2, shuffle=False)
+>>> len(batches), batches.width
+(2, 8)
+>>> (packed,) = batches[0]
+>>> packed.shape
+(2, 2, 8)
+>>> packed[:, 0, :].ravel()[:4].tolist(), packed[:, 1, :].ravel()[:4].tolist()
+([1, 4, 2, 0], [0, 0, 1, 0])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+import numpy as np
+
+__all__ = ["PackedBatches"]
+
+
+def _width(counts: np.ndarray) -> int:
+    """A quarter above the mean row, rounded up to 8: room for an unlucky batch."""
+    mean = float(counts.mean()) if len(counts) else 0.0
+    return max(8, math.ceil(1.25 * mean / 8) * 8)
+
+
+class PackedBatches(keras.utils.PyDataset):
+    """The batches of padded, distinct word ids, packed end to end (see the module).
+
+    Args:
+        ids: ``(samples, length)`` integer ids, each row's distinct ids padded with
+            ``pad_id``, as `anykeras.sparse.unique_ids` makes them.
+        y: Targets, one per row, or ``None`` (for ``predict``).
+        batch_size: Rows per batch.
+        shuffle: Shuffle the rows each epoch, with NumPy's global generator. Pass
+            ``shuffle=False`` to ``fit`` itself: Keras would reorder whole batches.
+        pad_id: The id that fills short rows; it never counts.
+        width: Columns a batch row gets unless it needs more; by default a quarter
+            above the mean row. Give validation batches the training batches' width,
+            so the compiled steps see one shape.
+
+    Raises:
+        ValueError: ``ids`` is not a 2-D integer array, a row repeats an id, ``y`` has
+            another length, or ``batch_size`` is not a positive integer.
+    """
+
+    def __init__(
+        self,
+        ids: Any,
+        y: Any,
+        batch_size: int,
+        shuffle: bool,
+        pad_id: int = 0,
+        width: int | None = None,
+    ) -> None:
+        super().__init__()
+        ids = np.asarray(ids)
+        if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(
+                "ids must be a 2-D integer array of padded word ids, as unique_ids makes "
+                f"them. Received: shape {ids.shape} and dtype {ids.dtype}"
+            )
+        if y is not None and len(y) != len(ids):
+            raise ValueError(
+                f"ids and y must have the same number of rows. Received: {len(ids)} and {len(y)}"
+            )
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or (batch_size <= 0)
+        ):
+            raise ValueError(
+                f"batch_size must be a positive integer. Received: batch_size={batch_size!r}"
+            )
+        if width is not None and (
+            isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width <= 0
+        ):
+            raise ValueError(f"width must be None or a positive integer. Received: width={width!r}")
+        present = ids != pad_id
+        self.flat = ids[present].astype("int32")  # row by row
+        self.counts = present.sum(axis=1)
+        self.starts = np.cumsum(self.counts) - self.counts
+        repeats = self._repeats(ids, present)
+        if repeats is not None:
+            raise ValueError(
+                "every row must hold distinct ids, as unique_ids makes them (a SparseDense "
+                f"on packed ids does not drop repeats). Received: row {repeats[0]} repeats "
+                f"id {repeats[1]}"
+            )
+        self.y = None if y is None else np.asarray(y)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.pad_id = pad_id
+        self.width = _width(self.counts) if width is None else int(width)
+        self.order: np.ndarray | None = None
+
+    @staticmethod
+    def _repeats(ids: np.ndarray, present: np.ndarray) -> tuple[int, int] | None:
+        """The first ``(row, id)`` that a row holds twice, or ``None``."""
+        ordered = np.sort(np.where(present, ids, -1), axis=1)
+        same = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
+        if not same.any():
+            return None
+        row, column = np.argwhere(same)[0]
+        return int(row), int(ordered[row, column])
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.counts) / self.batch_size)
+
+    def on_epoch_begin(self) -> None:
+        """Draw this epoch's order, as Keras's array iterator does at each epoch's start."""
+        if self.shuffle:
+            self.order = np.random.permutation(len(self.counts))  # noqa: NPY002
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
+        start = index * self.batch_size
+        stop = min(start + self.batch_size, len(self.counts))
+        rows = np.arange(start, stop) if self.order is None else self.order[start:stop]
+        packed = self.pack(rows)
+        return (packed,) if self.y is None else (packed, self.y[rows])
+
+    def pack(self, rows: np.ndarray) -> np.ndarray:
+        """The ``(len(rows), 2, width)`` array of those rows' ids and row numbers."""
+        counts = self.counts[rows]
+        total = int(counts.sum())
+        size = len(rows)
+        width = self.width
+        if total > size * width:  # rare: a batch of long reviews
+            width *= math.ceil(total / (size * width))
+        offsets = np.cumsum(counts) - counts
+        # Position of each id in self.flat: its row's start plus its place in the row.
+        where = np.arange(total) - np.repeat(offsets, counts) + np.repeat(self.starts[rows], counts)
+        packed = np.zeros((2, size * width), dtype="int32")
+        packed[0] = self.pad_id
+        packed[0, :total] = self.flat[where]
+        packed[1, :total] = np.repeat(np.arange(size, dtype="int32"), counts)
+        return np.ascontiguousarray(packed.reshape(2, size, width).transpose(1, 0, 2))

@@ -1,0 +1,163 @@
+"""Packed word-id batches feed a sparse model the same samples, in the same order, minus padding."""
+
+from __future__ import annotations
+
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from anykeras import ClassifierSpec, build
+from anykeras.data.encoding import multi_hot
+from anykeras.data.synthetic import imdb_like
+from anykeras.fastpath import SPARSE_LAYOUTS, fast_fit, fast_predict
+from anykeras.packed import PackedBatches
+from anykeras.sparse import build_sparse, unique_ids
+from anykeras.training import compile_model
+
+BACKEND = keras.backend.backend()
+WORDS = 200
+SPEC = ClassifierSpec(input_shape=(WORDS,), hidden=(16, 16))
+
+
+@pytest.fixture(scope="module")
+def reviews():
+    (x, y), (x_val, y_val) = imdb_like(num_train=300, num_test=90, num_words=WORDS, seed=2)
+    return (x, y.astype("float32")), (x_val, y_val.astype("float32"))
+
+
+def rows_of(packed: np.ndarray) -> list[list[int]]:
+    """Each row's ids, read back from a packed batch."""
+    ids, rows = packed[:, 0, :].ravel(), packed[:, 1, :].ravel()
+    present = ids != 0
+    return [sorted(ids[present & (rows == r)].tolist()) for r in range(len(packed))]
+
+
+def twins(layout: str = "packed"):
+    """A compiled dense model and a compiled sparse one with the same initial weights."""
+    dense = build(SPEC)
+    sparse = build_sparse(SPEC, deduplicate=False, layout=layout)
+    sparse.set_weights(dense.get_weights())
+    return compile_model(dense, SPEC), compile_model(sparse, SPEC)
+
+
+def test_batches_hold_each_rows_ids_in_keras_order(reviews):
+    (x, y), _ = reviews
+    ids = unique_ids(x, WORDS)
+    batches = PackedBatches(ids, y, batch_size=64, shuffle=True)
+    assert len(batches) == 5
+    np.random.seed(4)  # noqa: NPY002 - the generator Keras's array iterator shuffles with
+    order = np.random.permutation(len(ids))  # noqa: NPY002
+    np.random.seed(4)  # noqa: NPY002
+    batches.on_epoch_begin()
+    np.testing.assert_array_equal(batches.order, order)
+    seen = []
+    for index in range(len(batches)):
+        packed, labels = batches[index]
+        rows = order[index * 64 : (index + 1) * 64]
+        assert packed.dtype == np.int32
+        assert packed.shape == (len(rows), 2, batches.width)
+        assert rows_of(packed) == [sorted(set(x[r]) - {0}) for r in rows]
+        np.testing.assert_array_equal(labels, y[rows])
+        seen.extend(rows.tolist())
+    assert sorted(seen) == list(range(len(ids)))
+    # Far narrower than the padded rows: that is the point.
+    assert batches.width < ids.shape[1]
+
+
+def test_a_batch_of_long_rows_takes_a_wider_shape():
+    short, long = [[1, 2]] * 6, [list(range(1, 60))] * 2
+    ids = unique_ids(short + long, 60)
+    batches = PackedBatches(ids, None, batch_size=2, shuffle=False)
+    # The mean row holds 16.25 ids: a quarter more is 20.3, rounded up to 8: 24.
+    assert batches.width == 24
+    (first,) = batches[0]
+    (last,) = batches[3]
+    assert first.shape == (2, 2, 24)
+    # 118 ids do not fit in 2 x 24: the batch takes 3 x 24 columns a row.
+    assert last.shape == (2, 2, 72)
+    assert rows_of(last) == [list(range(1, 60))] * 2
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_training_on_packed_batches_equals_dense_fit(reviews, shuffle):
+    if shuffle and SPARSE_LAYOUTS[BACKEND] != "packed":
+        pytest.skip(
+            f"Keras on {BACKEND} shuffles arrays with the backend's own generator, so "
+            "shuffled packed batches come in another order (SPARSE_LAYOUTS keeps it padded)"
+        )
+    (x, y), (x_val, y_val) = reviews
+    dense, sparse = twins()
+    kwargs = {"epochs": 3, "batch_size": 64, "shuffle": shuffle, "verbose": 0}
+    keras.utils.set_random_seed(11)
+    expected = dense.fit(
+        multi_hot(x, WORDS), y, validation_data=(multi_hot(x_val, WORDS), y_val), **kwargs
+    ).history
+    keras.utils.set_random_seed(11)
+    got = fast_fit(
+        sparse,
+        unique_ids(x, WORDS),
+        y,
+        validation_data=(unique_ids(x_val, WORDS), y_val),
+        strategy="packed",
+        **kwargs,
+    ).history
+    assert sorted(got) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    for key, values in expected.items():
+        np.testing.assert_allclose(got[key], values, rtol=0, atol=1e-5, err_msg=key)
+    for got_w, expected_w in zip(sparse.get_weights(), dense.get_weights(), strict=True):
+        np.testing.assert_allclose(got_w, expected_w, rtol=0, atol=1e-5)
+
+
+def test_packed_predictions_equal_the_dense_models(reviews):
+    _, (x_val, _) = reviews
+    dense, sparse = twins()
+    expected = dense.predict(multi_hot(x_val, WORDS), batch_size=32, verbose=0)
+    got = fast_predict(sparse, unique_ids(x_val, WORDS), batch_size=32, strategy="packed")
+    assert got.shape == (90, 1)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+
+
+def test_a_pad_id_outside_the_vocabulary():
+    seqs = [[3, 1], [5], [2, 4, 6]]
+    ids = unique_ids(seqs, 7, pad_id=-1)
+    spec = ClassifierSpec(input_shape=(7,), hidden=(3,))
+    dense = build(spec)
+    sparse = build_sparse(spec, pad_id=-1, deduplicate=False, layout="packed")
+    sparse.set_weights(dense.get_weights())
+    (packed,) = PackedBatches(ids, None, batch_size=3, shuffle=False, pad_id=-1)[0]
+    assert (packed[:, 0, :] == -1).sum() == packed[:, 0, :].size - 6
+    np.testing.assert_allclose(
+        sparse.predict_on_batch(packed), dense.predict_on_batch(multi_hot(seqs, 7)), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("ids", "y", "batch_size", "message"),
+    [
+        (np.zeros(4, "int32"), None, 2, "as unique_ids makes them. Received: shape (4,)"),
+        (np.zeros((2, 3), "float32"), None, 2, "Received: shape (2, 3) and dtype float32"),
+        (np.array([[1, 2], [3, 3]]), None, 2, "Received: row 1 repeats id 3"),
+        (np.array([[1, 2]]), np.zeros(2), 2, "same number of rows. Received: 1 and 2"),
+        (np.array([[1, 2]]), None, 0, "batch_size must be a positive integer. Received: "),
+    ],
+)
+def test_errors_say_expected_and_received(ids, y, batch_size, message):
+    assert "Received" in message
+    with pytest.raises(ValueError, match=re.escape(message)):
+        PackedBatches(ids, y, batch_size, shuffle=False)
+
+
+def test_a_given_width_is_kept_and_checked():
+    ids = unique_ids([[1, 2, 3]] * 4, 5)
+    assert PackedBatches(ids, None, 2, False, width=16)[0][0].shape == (2, 2, 16)
+    with pytest.raises(
+        ValueError, match=r"width must be None or a positive integer\. Received: width=0"
+    ):
+        PackedBatches(ids, None, 2, False, width=0)
+
+
+def test_build_sparse_refuses_an_unknown_layout():
+    with pytest.raises(ValueError, match=r"layout must be one of \('padded', 'packed'\)"):
+        build_sparse(SPEC, layout="ragged")

@@ -37,12 +37,39 @@ def quick_run(tmp_path_factory) -> Path:
         "--backend", BACKEND, "--epochs", "3", "--out", str(out), "--verbose", "0",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    (out / "stdout.txt").write_text(result.stdout, encoding="utf-8")
     return out
+
+
+def test_train_says_which_path_it_took_and_gives_the_plain_results(quick_run, tmp_path):
+    from anykeras.paths import FASTEST
+
+    path = FASTEST[BACKEND]
+    said = (quick_run / "stdout.txt").read_text(encoding="utf-8").splitlines()[0]
+    assert said.endswith(f", {path} path (the fastest on {BACKEND} with the same results)")
+    metrics = json.loads((quick_run / "metrics.json").read_text())
+    assert (metrics["path"], metrics["path_reason"]) == (path, "the fastest on " + BACKEND +
+                                                         " with the same results")  # fmt: skip
+    result = anykeras(
+        "train", "--quick", "--dataset", "imdb", "--style", "subclassed", "--path", "plain",
+        "--backend", BACKEND, "--epochs", "3", "--out", str(tmp_path), "--verbose", "0",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "plain path (asked for)" in result.stdout
+    plain = json.loads((tmp_path / "metrics.json").read_text())
+    assert plain["path"] == "plain"
+    assert plain["retrain_epochs"] == metrics["retrain_epochs"]
+    for key in ("test_accuracy", "test_loss"):
+        assert metrics[key] == pytest.approx(plain[key], abs=1e-5), key
+    fast_history = json.loads((quick_run / "history.json").read_text())
+    for key, values in json.loads((tmp_path / "history.json").read_text()).items():
+        np.testing.assert_allclose(fast_history[key], values, rtol=0, atol=1e-5, err_msg=key)
 
 
 def test_train_writes_history_curves_model_and_metrics(quick_run):
     assert sorted(p.name for p in quick_run.iterdir()) == [
         "accuracy.png", "history.json", "log.csv", "loss.png", "metrics.json", "model.keras",
+        "stdout.txt",
     ]  # fmt: skip
     history = json.loads((quick_run / "history.json").read_text())
     assert sorted(history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
@@ -89,6 +116,15 @@ def test_predict_scores_typed_reviews(quick_run, shared_file):
         (["train", "--quick"], "the following arguments are required: --out"),
         (["predict", "--model", "missing.keras", "--text", "hi"], "missing.keras does not exist"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["train", "--path", "fast", "--out", "x"], "invalid choice: 'fast'"),
+        (
+            ["train", "--quick", "--dataset", "housing", "--path", "sparse", "--out", "x"],
+            "--path sparse: path 'sparse' needs multi-hot word inputs (IMDB or Reuters)",
+        ),
+        (
+            ["train", "--quick", "--path", "sparse", "--checkpoint", "--out", "x"],
+            "use path 'compact' with checkpoints",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_clear_message(args, message):
@@ -129,3 +165,4 @@ def test_sweep_writes_a_table_json_and_plot(tmp_path):
     rows = json.loads((tmp_path / "sweep.json").read_text())
     assert [r["params"] for r in rows][:5] == [160305, 160033, 160577, 321121, 644289]
     assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+    assert result.stdout.startswith("anykeras: sweep on the compact path (uint8 multi-hot rows)\n")

@@ -9,9 +9,11 @@ housing    standardised features    Dense 64-64-1     rmsprop, batch 16, 4-fold
 mnist      784 pixels in [0, 1]     Dense 512-10      rmsprop, batch 128
 =========  =======================  ================  ===========================
 
-`prepare` gives the arrays (real data, or synthetic data in the same format with
-``synthetic=True``); `validate` runs the recipe's validation (a hold-out or k-fold)
-and returns the curves; `train_and_evaluate` is the whole course workflow.
+`Recipe.dataset` gives the arrays (real data, or synthetic data in the same format
+with ``synthetic=True``); `validation_history` runs the recipe's validation (a hold-out
+or k-fold) and returns the curves; `train_and_evaluate` is the whole course workflow,
+on any of the training paths of `anykeras.paths` (``"plain"``, the course's code, by
+default).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from anykeras.data import boston_housing, encoding, imdb, mnist, reuters, synthetic
+from anykeras.paths import deliver, encode_words, train_config, training_model
 from anykeras.spec import ClassifierSpec
 from anykeras.training import (
     TrainConfig,
@@ -31,7 +34,6 @@ from anykeras.training import (
     evaluate,
     fit,
     k_fold,
-    new_model,
     retrain,
 )
 
@@ -69,7 +71,10 @@ class Recipe:
         retrain_epochs: Epochs of the final run on all training data; ``None`` picks
             the epoch with the lowest validation loss.
         folds: K-fold validation with this many folds instead of a hold-out.
-        load: ``load(synthetic)`` returns the prepared `Dataset`.
+        load: ``load(synthetic, path)`` returns the `Dataset` prepared for a training
+            path (`anykeras.paths`).
+        words: The inputs are multi-hot word vectors, so every path of
+            `anykeras.paths.PATHS` applies (otherwise only ``"plain"``).
         synthetic: Use small synthetic data in the same format (see `quick`).
     """
 
@@ -78,42 +83,63 @@ class Recipe:
     config: TrainConfig
     retrain_epochs: int | None
     folds: int | None
-    load: Callable[[bool], Dataset]
+    load: Callable[[bool, str], Dataset]
+    words: bool = False
     synthetic: bool = False
 
-    def dataset(self) -> Dataset:
-        """Load and prepare this recipe's data (real, or synthetic when asked for)."""
-        return self.load(self.synthetic)
+    def dataset(self, path: str = "plain") -> Dataset:
+        """Load and prepare this recipe's data (real, or synthetic when asked for).
+
+        Args:
+            path: The training path (`anykeras.paths.PATHS`) the arrays are for.
+        """
+        return self.load(self.synthetic, path)
 
     def replace(self, **changes: Any) -> Recipe:
         """Return a copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
 
-def _imdb(synthetic_data: bool) -> Dataset:
+def _imdb_sequences(synthetic_data: bool) -> tuple:
     if synthetic_data:
-        (x_train, y_train), (x_test, y_test) = synthetic.imdb_like(2000, 1000, NUM_WORDS)
-    else:
-        (x_train, y_train), (x_test, y_test) = imdb.load_data(num_words=NUM_WORDS)
-    return Dataset(
-        encoding.multi_hot(x_train, NUM_WORDS),
-        np.asarray(y_train, dtype="float32"),
-        encoding.multi_hot(x_test, NUM_WORDS),
-        np.asarray(y_test, dtype="float32"),
-    )
+        return synthetic.imdb_like(2000, 1000, NUM_WORDS)
+    return imdb.load_data(num_words=NUM_WORDS)
 
 
-def _reuters(synthetic_data: bool) -> Dataset:
+def _reuters_sequences(synthetic_data: bool) -> tuple:
     if synthetic_data:
-        (x_train, y_train), (x_test, y_test) = synthetic.reuters_like(2000, 500, NUM_WORDS)
-    else:
-        (x_train, y_train), (x_test, y_test) = reuters.load_data(num_words=NUM_WORDS)
-    return Dataset(
-        encoding.multi_hot(x_train, NUM_WORDS),
-        np.asarray(y_train, dtype="int64"),
-        encoding.multi_hot(x_test, NUM_WORDS),
-        np.asarray(y_test, dtype="int64"),
-    )
+        return synthetic.reuters_like(2000, 500, NUM_WORDS)
+    return reuters.load_data(num_words=NUM_WORDS)
+
+
+def _words(sequences: Callable[[bool], tuple], label_dtype: str) -> Callable[[bool, str], Dataset]:
+    """A loader that encodes word sequences as ``path`` feeds them (`anykeras.paths`)."""
+
+    def load(synthetic_data: bool, path: str) -> Dataset:
+        (x_train, y_train), (x_test, y_test) = sequences(synthetic_data)
+        # The model a path hands back is always the dense one: it is tested on
+        # multi-hot rows (uint8 for sparse: the same values, a quarter of the bytes).
+        test_path = "compact" if path == "sparse" else path
+        return Dataset(
+            encode_words(x_train, NUM_WORDS, path),
+            np.asarray(y_train, dtype=label_dtype),
+            encode_words(x_test, NUM_WORDS, test_path),
+            np.asarray(y_test, dtype=label_dtype),
+        )
+
+    return load
+
+
+def _plain_only(load: Callable[[bool], Dataset]) -> Callable[[bool, str], Dataset]:
+    def load_plain(synthetic_data: bool, path: str) -> Dataset:
+        if path != "plain":
+            raise ValueError(
+                f"path {path!r} needs multi-hot word inputs (IMDB or Reuters); this "
+                f"recipe's inputs are not words. Received: path={path!r}"
+            )
+        return load(synthetic_data)
+
+    return load_plain
 
 
 def _housing(synthetic_data: bool) -> Dataset:
@@ -147,7 +173,8 @@ RECIPES: dict[str, Recipe] = {
         TrainConfig(epochs=20, batch_size=512, validation_size=10_000),
         retrain_epochs=None,
         folds=None,
-        load=_imdb,
+        load=_words(_imdb_sequences, "float32"),
+        words=True,
     ),
     "reuters": Recipe(
         "reuters",
@@ -157,7 +184,8 @@ RECIPES: dict[str, Recipe] = {
         TrainConfig(epochs=20, batch_size=512, validation_size=1_000),
         retrain_epochs=None,
         folds=None,
-        load=_reuters,
+        load=_words(_reuters_sequences, "int64"),
+        words=True,
     ),
     "housing": Recipe(
         "housing",
@@ -165,7 +193,7 @@ RECIPES: dict[str, Recipe] = {
         TrainConfig(epochs=100, batch_size=16, validation_size=None),
         retrain_epochs=None,
         folds=4,
-        load=_housing,
+        load=_plain_only(_housing),
     ),
     "mnist": Recipe(
         "mnist",
@@ -173,7 +201,7 @@ RECIPES: dict[str, Recipe] = {
         TrainConfig(epochs=5, batch_size=128, validation_size=10_000),
         retrain_epochs=5,
         folds=None,
-        load=_mnist,
+        load=_plain_only(_mnist),
     ),
 }
 
@@ -209,31 +237,39 @@ def quick(recipe: Recipe) -> Recipe:
     )
 
 
-def validation_history(recipe: Recipe, style: str, data: Dataset) -> dict[str, list[float]]:
+def validation_history(
+    recipe: Recipe, style: str, data: Dataset, path: str = "plain"
+) -> dict[str, list[float]]:
     """Run the recipe's validation and return its per-epoch curves.
 
     A hold-out run for most recipes; for k-fold recipes (housing) the curves are
     the mean over the folds, as the book averages its per-fold MAE histories.
+    ``data`` must be prepared for ``path`` (``recipe.dataset(path)``).
     """
     if recipe.folds:
+        if path != "plain":
+            raise ValueError(f"k-fold recipes train on path 'plain'. Received: path={path!r}")
         folds = k_fold(recipe.spec, style, *data.train, recipe.config, k=recipe.folds)
         return {key: np.mean([f[key] for f in folds], axis=0).tolist() for key in folds[0]}
-    model = new_model(recipe.spec, style, recipe.config.seed)
-    return fit(model, recipe.spec, *data.train, recipe.config).history
+    model = training_model(recipe.spec, style, recipe.config.seed, path)
+    return fit(model, recipe.spec, *data.train, train_config(path, recipe.config)).history
 
 
 def train_and_evaluate(
-    recipe: Recipe, style: str = "functional", data: Dataset | None = None
+    recipe: Recipe, style: str = "functional", data: Dataset | None = None, path: str = "plain"
 ) -> WorkflowResult:
     """The course's workflow for ``recipe``: validate, pick the epochs, retrain, evaluate.
 
     Args:
         recipe: What to train.
         style: One of `anykeras.STYLES`.
-        data: The prepared data; loaded with ``recipe.dataset()`` when ``None``.
+        data: The data prepared for ``path``; ``recipe.dataset(path)`` when ``None``.
+        path: A training path of `anykeras.paths` (see `anykeras.paths.choose_path`):
+            ``"plain"``, ``"compact"`` or ``"sparse"`` (the last two for word recipes).
 
     Returns:
-        A `WorkflowResult` whose model was trained on all training data.
+        A `WorkflowResult` whose model, the dense model of ``style`` whatever the
+        path, was trained on all training data and tested on ``data.test``.
 
     Example:
     >>> recipe = quick(get_recipe("housing")).replace(config=TrainConfig(epochs=2))
@@ -241,8 +277,11 @@ def train_and_evaluate(
     >>> sorted(result.test_metrics)
     ['loss', 'mae']
     """
-    data = data if data is not None else recipe.dataset()
-    history = validation_history(recipe, style, data)
+    data = data if data is not None else recipe.dataset(path)
+    history = validation_history(recipe, style, data, path)
     epochs = recipe.retrain_epochs or best_epoch(history)
-    model = retrain(recipe.spec, style, *data.train, recipe.config.replace(epochs=epochs))
+    config = train_config(path, recipe.config.replace(epochs=epochs))
+    fresh = training_model(recipe.spec, style, config.seed, path)
+    trained = retrain(recipe.spec, style, *data.train, config, model=fresh)
+    model = deliver(trained, recipe.spec, style, path, config)
     return WorkflowResult(history, epochs, model, evaluate(model, *data.test))

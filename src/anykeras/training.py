@@ -21,6 +21,7 @@ import numpy as np
 
 from anykeras.builders import build
 from anykeras.callbacks import CallbackConfig, make_callbacks
+from anykeras.fastpath import KNOWN, fast_fit
 from anykeras.spec import ClassifierSpec
 
 
@@ -42,6 +43,10 @@ class TrainConfig:
         seed: Seeds Keras (weights, dropout, shuffling) before a model is built;
             ``None`` leaves the global seed alone.
         verbose: Keras's progress output: 0 silent, 1 progress bar, 2 a line per epoch.
+        jit_compile: As for `keras.Model.compile`: ``True``, ``False`` or ``"auto"``.
+        strategy: How the arrays go into ``fit``: ``"arrays"`` (as they are) or another
+            input strategy of `anykeras.fastpath` (``"packed"`` for the word ids of a
+            packed `anykeras.sparse` model).
         callbacks: The callbacks to attach (see `anykeras.callbacks.CallbackConfig`).
 
     Example:
@@ -64,6 +69,10 @@ class TrainConfig:
     # Fixed by default, so a run can be repeated; any seed must give the same quality.
     seed: int | None = 0
     verbose: int = 0
+    # "auto": Keras's choice (XLA on JAX; off on a CPU-only TensorFlow).
+    jit_compile: bool | str = "auto"
+    # "arrays": the arrays go to model.fit as they are, Keras cuts the batches.
+    strategy: str = "arrays"
     callbacks: CallbackConfig = dataclasses.field(default_factory=CallbackConfig)
 
     def __post_init__(self) -> None:
@@ -81,6 +90,12 @@ class TrainConfig:
                 "validation_size must be None, a positive number of samples or a fraction "
                 f"in (0, 1). Received: validation_size={size!r}"
             )
+        if self.jit_compile not in (True, False, "auto"):
+            raise ValueError(
+                f"jit_compile must be True, False or 'auto'. Received: {self.jit_compile!r}"
+            )
+        if self.strategy not in KNOWN:
+            raise ValueError(f"strategy must be one of {KNOWN}. Received: {self.strategy!r}")
         if self.verbose not in (0, 1, 2):
             raise ValueError(f"verbose must be 0, 1 or 2. Received: verbose={self.verbose!r}")
 
@@ -151,6 +166,26 @@ def compile_model(
     return model
 
 
+def compile_for(model: keras.Model, spec: ClassifierSpec, config: TrainConfig) -> keras.Model:
+    """Compile ``model`` as ``config`` says: optimizer, learning rate, loss, XLA.
+
+    Example:
+    >>> from anykeras import build
+    >>> spec = ClassifierSpec(input_shape=(4,))
+    >>> compile_for(build(spec), spec, TrainConfig(loss="mse")).loss
+    'mse'
+    """
+    extra = {} if config.loss is None else {"loss": config.loss}
+    return compile_model(
+        model,
+        spec,
+        config.optimizer,
+        config.learning_rate,
+        jit_compile=config.jit_compile,
+        **extra,
+    )
+
+
 def hold_out(
     x: np.ndarray, y: np.ndarray, size: int | float
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -214,18 +249,20 @@ def fit(
     config = config or TrainConfig()
     if validation_data is None and config.validation_size is not None:
         (x, y), validation_data = hold_out(x, y, config.validation_size)
-    extra = {} if config.loss is None else {"loss": config.loss}
-    compile_model(model, spec, config.optimizer, config.learning_rate, **extra)
-    return model.fit(
-        x,
-        y,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        shuffle=config.shuffle,
-        validation_data=validation_data,
-        callbacks=make_callbacks(config.callbacks, has_validation=validation_data is not None),
-        verbose=config.verbose,
-    )
+    compile_for(model, spec, config)
+    callbacks = make_callbacks(config.callbacks, has_validation=validation_data is not None)
+    kwargs = {
+        "epochs": config.epochs,
+        "batch_size": config.batch_size,
+        "shuffle": config.shuffle,
+        "validation_data": validation_data,
+        "callbacks": callbacks,
+        "verbose": config.verbose,
+    }
+    if config.strategy == "arrays":
+        return model.fit(x, y, **kwargs)
+    # XLA was settled by compile_for: keep it.
+    return fast_fit(model, x, y, strategy=config.strategy, jit_compile=model.jit_compile, **kwargs)
 
 
 def best_epoch(
@@ -260,6 +297,7 @@ def retrain(
     y: np.ndarray,
     config: TrainConfig,
     initial_weights: list[np.ndarray] | None = None,
+    model: keras.Model | None = None,
 ) -> keras.Model:
     """Train a fresh model on ALL of ``x`` for ``config.epochs`` epochs (no validation).
 
@@ -271,11 +309,14 @@ def retrain(
         config: How to train; its ``validation_size`` is ignored, and of its
             callbacks only ``backup_dir`` applies.
         initial_weights: Start from these weights instead of a seeded initialisation.
+        model: The fresh model to train (e.g. `anykeras.paths.training_model`'s);
+            built from ``spec``, ``style`` and ``config.seed`` when ``None``.
 
     Returns:
         The trained model.
     """
-    model = new_model(spec, style, config.seed)
+    if model is None:
+        model = new_model(spec, style, config.seed)
     if initial_weights is not None:
         model.set_weights(initial_weights)
     # Logs, checkpoints and early stopping describe the validation run; the final

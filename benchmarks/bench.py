@@ -5,14 +5,21 @@ Run once per backend (the backend is fixed for the life of a process):
     KERAS_BACKEND=jax python benchmarks/bench.py --out bench-results/parts
 
 It measures four implementations of the same Dense 16-16-1 binary classifier, from the
-same initial weights, on synthetic IMDB-shaped data (`anykeras.data.synthetic.imdb_like`:
-15,000 training and 25,000 test reviews, 10,000 words):
+same initial weights, on the real IMDB reviews (``--data imdb``: the first 15,000
+training reviews and the 25,000 test reviews, 10,000 words, through `anykeras.data.imdb`
+and ``ANYKERAS_DATA_DIR``), or on synthetic IMDB-shaped data (``--data synthetic``:
+`anykeras.data.synthetic.imdb_like`, the same sizes, reviews of 20-120 words). ``auto``,
+the default, takes the real reviews when they are on disk. The data matters: IMDB's
+reviews hold 132 distinct words on average but up to 588, and a padded sparse batch
+pays for the longest.
 
 - ``keras_fit``: ``model.fit`` / ``model.predict`` on the multi-hot NumPy arrays.
 - ``anykeras_dense``: the same model through `anykeras.fastpath` (``fast_fit`` /
   ``fast_predict``), fed the multi-hot rows as ``uint8`` (exactly the same values).
 - ``anykeras_sparse``: `anykeras.sparse.build_sparse` on `unique_ids` inputs, through
-  ``fast_fit`` / ``fast_predict``; the same outputs and weights as the dense model.
+  ``fast_fit`` / ``fast_predict``, in the backend's layout
+  (`anykeras.fastpath.SPARSE_LAYOUTS`: packed batches on JAX, padded rows elsewhere);
+  the same outputs and weights as the dense model.
 - ``native``: a hand-written loop in the backend's own idioms (``native_<backend>.py``).
 
 Each implementation runs in its own child process (a fresh interpreter with the same
@@ -72,6 +79,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--train", type=int, default=15_000, help="training reviews")
     parser.add_argument("--test", type=int, default=25_000, help="test reviews")
     parser.add_argument("--words", type=int, default=10_000, help="vocabulary size")
+    parser.add_argument(
+        "--data",
+        choices=("auto", "imdb", "synthetic"),
+        default="auto",
+        help="the real IMDB reviews, synthetic ones, or the real ones when on disk (default)",
+    )
     parser.add_argument("--batch-size", type=int, default=512)
     parser.add_argument("--epochs", type=int, default=7, help="timed epochs")
     parser.add_argument("--warmup", type=int, default=2, help="untimed first epochs")
@@ -84,6 +97,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("arrays", "tensors", "batches"),
         help="the fast path's input strategy, train and predict "
         "(default: anykeras.fastpath.STRATEGIES)",
+    )
+    parser.add_argument(
+        "--sparse-layout",
+        choices=("auto", "padded", "packed"),
+        default="auto",
+        help="the sparse model's layout (default: anykeras.fastpath.SPARSE_LAYOUTS); packed "
+        "batches on PyTorch or TensorFlow train the same model in another sample order",
     )
     parser.add_argument(
         "--threads",
@@ -104,7 +124,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.train, args.test, args.words = 600, 400, 1000
         args.epochs, args.warmup, args.repeats = 2, 1, 2
+    if args.data == "auto":
+        args.data = "imdb" if _imdb_on_disk() else "synthetic"
     return args
+
+
+def _imdb_on_disk() -> bool:
+    """Whether ``ANYKERAS_DATA_DIR`` or Keras's cache holds ``imdb.npz`` (no download)."""
+    data_dir = os.environ.get("ANYKERAS_DATA_DIR")
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    places = [keras_home / "datasets"]
+    if data_dir:
+        places[:0] = [Path(data_dir) / "imdb", Path(data_dir)]
+    return any((place / "imdb.npz").is_file() for place in places)
 
 
 # --- memory -------------------------------------------------------------------------
@@ -193,11 +225,24 @@ def train_keras(impl: str, spec, weights, train_in, y, args: argparse.Namespace,
     import keras
 
     from anykeras import build
-    from anykeras.fastpath import JIT_COMPILE, fast_fit, fast_predict, strategy_for
+    from anykeras.fastpath import (
+        JIT_COMPILE,
+        SPARSE_LAYOUTS,
+        fast_fit,
+        fast_predict,
+        strategy_for,
+    )
     from anykeras.sparse import build_sparse
     from anykeras.training import compile_model
 
-    model = build_sparse(spec, deduplicate=False) if impl == "anykeras_sparse" else build(spec)
+    if impl == "anykeras_sparse":
+        layout = args.sparse_layout
+        if layout == "auto":
+            layout = SPARSE_LAYOUTS[keras.backend.backend()]
+        record["layout"] = layout
+        model = build_sparse(spec, deduplicate=False, layout=layout)
+    else:
+        model = build(spec)
     model.set_weights(weights)
     compile_model(model, spec)
     timer = epoch_timer()
@@ -206,8 +251,11 @@ def train_keras(impl: str, spec, weights, train_in, y, args: argparse.Namespace,
     if impl == "keras_fit":
         model.fit(train_in, y, callbacks=[timer], verbose=0, **kwargs)
         return timer.times, lambda x: model.predict(x, batch_size=bs, verbose=0)
-    train = record["strategy"] = args.strategy or strategy_for("train")
-    infer = record["predict_strategy"] = args.strategy or strategy_for("predict")
+    train = args.strategy or strategy_for("train")
+    infer = args.strategy or strategy_for("predict")
+    if record.get("layout") == "packed":
+        train = infer = "packed"
+    record["strategy"], record["predict_strategy"] = train, infer
     record["jit_compile"] = JIT_COMPILE.get(keras.backend.backend())
     fast_fit(model, train_in, y, callbacks=[timer], verbose=0, strategy=train, **kwargs)
     return timer.times, lambda x: fast_predict(model, x, batch_size=bs, strategy=infer)
@@ -219,12 +267,18 @@ def run_impl(impl: str, args: argparse.Namespace) -> dict:
     import numpy as np
 
     from anykeras import ClassifierSpec, build
+    from anykeras.data import imdb
     from anykeras.data.encoding import multi_hot
     from anykeras.data.synthetic import imdb_like
     from anykeras.sparse import unique_ids
 
     backend = keras.backend.backend()
-    (x_train, y_train), (x_test, y_test) = imdb_like(args.train, args.test, args.words, seed=0)
+    if args.data == "imdb":
+        (x_train, y_train), (x_test, y_test) = imdb.load_data(num_words=args.words)
+        x_train, y_train = x_train[: args.train], y_train[: args.train]
+        x_test, y_test = x_test[: args.test], y_test[: args.test]
+    else:
+        (x_train, y_train), (x_test, y_test) = imdb_like(args.train, args.test, args.words, seed=0)
     y = y_train.astype("float32")
     spec = ClassifierSpec(input_shape=(args.words,), hidden=(16, 16))
     keras.utils.set_random_seed(0)
@@ -260,8 +314,9 @@ def run_impl(impl: str, args: argparse.Namespace) -> dict:
             "peak_mib": round(memory.peak_mib, 1),
             "peak_method": memory.method,
             "accuracy": float(np.mean((probabilities[:, 0] > 0.5) == (y_test == 1))),
-            "train": args.train,
-            "test": args.test,
+            "data": args.data,
+            "train": len(x_train),
+            "test": len(x_test),
             "words": args.words,
             "batch_size": args.batch_size,
             "warmup": args.warmup,
@@ -306,6 +361,10 @@ def child_command(impl: str, args: argparse.Namespace) -> list[str]:
         str(args.test),
         "--words",
         str(args.words),
+        "--data",
+        args.data,
+        "--sparse-layout",
+        args.sparse_layout,
         "--batch-size",
         str(args.batch_size),
         "--epochs",

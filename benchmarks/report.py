@@ -242,6 +242,12 @@ def _goal(backend: str, name: str, record: dict, ratio: float, target: float) ->
 # --- the report ----------------------------------------------------------------------
 
 
+DATA_NAMES = {
+    "imdb": "The real IMDB reviews (the first training reviews, all test reviews)",
+    "synthetic": "Synthetic IMDB-shaped data (reviews of 20-120 words)",
+}
+
+
 def markdown(records: list[dict]) -> str:
     runs = [r for r in records if r.get("impl") in IMPLS]
     limit = next((r for r in records if r["impl"] == "limit"), None)
@@ -250,7 +256,8 @@ def markdown(records: list[dict]) -> str:
     if runs:
         r0 = runs[0]
         lines += [
-            f"Synthetic IMDB-shaped data: {r0['train']:,} training reviews, {r0['test']:,} "
+            f"{DATA_NAMES.get(r0.get('data', 'synthetic'), r0.get('data'))}: "
+            f"{r0['train']:,} training reviews, {r0['test']:,} "
             f"test reviews, {r0['words']:,} words; Dense 16-16-1, rmsprop, batch "
             f"{r0['batch_size']}. Epoch: median of {r0['epochs']} after {r0['warmup']} "
             "warm-up epochs; predict: median of the test set's predictions. peak MiB: "

@@ -162,6 +162,11 @@ def _make_bench_session(backend: str) -> None:
             "python", "benchmarks/bench.py", "--out", "bench-results/parts", "--rounds", "2",
             *session.posargs, env=_backend_env(backend),
         )  # fmt: skip
+        quick = ["--data", "synthetic"] if "--quick" in session.posargs else ["--rounds", "2"]
+        session.run(
+            "python", "benchmarks/paths_bench.py", "--out", "bench-results/parts", *quick,
+            env=_backend_env(backend),
+        )  # fmt: skip
 
     bench_backend.__doc__ = f"Bench step: time every implementation on {backend} (run by `bench`)."
 
@@ -175,7 +180,8 @@ def bench(session: nox.Session) -> None:
     """The performance record: epoch and predict times, memory, ratios, the machine's limit.
 
     Times plain `fit`, anykeras's dense and sparse paths and a hand-written native loop
-    on every backend (each in its own venv and process), the book's encoding loop
+    on every backend (each in its own venv and process), the whole IMDB workflow on each
+    training path (does `anykeras train`'s auto path win?), the book's encoding loop
     against `multi_hot`, and writes bench-results/results.json and results.md.
     Not part of CI: timings belong here, never in a test's pass/fail. `-- --quick` is a
     one-minute smoke run; `-- --threads 1` keeps PyTorch's threads from stalling on a

@@ -438,6 +438,36 @@ def table(records: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def run_rounds(
+    commands: dict[str, list[str]], rounds: int, backend: str, env: dict[str, str] | None = None
+) -> dict[str, list[dict]] | None:
+    """Run every child command ``rounds`` times, interleaved; their JSON records by name.
+
+    Interleaving makes a busy minute on a shared machine hit every implementation
+    alike. Returns ``None`` (after printing why) if a child fails.
+    """
+    runs: dict[str, list[dict]] = {name: [] for name in commands}
+    for round_ in range(1, rounds + 1):
+        for name, command in commands.items():
+            print(f"[{backend}] round {round_}: {name} ...", file=sys.stderr, flush=True)
+            done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+            if done.returncode != 0:
+                print(done.stdout + done.stderr, file=sys.stderr)
+                print(f"[{backend}] {name} failed (exit {done.returncode})", file=sys.stderr)
+                return None
+            runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return runs
+
+
+def write_records(path: Path, records: list[dict]) -> Path:
+    """Write one JSON record a line, atomically: a half-written file never replaces one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(HERE))  # the native_<backend> modules
@@ -453,34 +483,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    runs: dict[str, list[dict]] = {impl: [] for impl in args.impl}
-    for round_ in range(1, args.rounds + 1):
-        for impl in args.impl:  # rounds interleave, so a busy minute hits every impl alike
-            print(f"[{backend}] round {round_}: {impl} ...", file=sys.stderr, flush=True)
-            done = subprocess.run(
-                child_command(impl, args),
-                capture_output=True,
-                text=True,
-                check=False,
-                env=child_env(args.threads),
-            )
-            if done.returncode != 0:
-                print(done.stdout + done.stderr, file=sys.stderr)
-                print(f"[{backend}] {impl} failed (exit {done.returncode})", file=sys.stderr)
-                return 1
-            runs[impl].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    commands = {impl: child_command(impl, args) for impl in args.impl}
+    runs = run_rounds(commands, args.rounds, backend, child_env(args.threads))
+    if runs is None:
+        return 1
     records = []
     for rounds in runs.values():
         best = dict(min(rounds, key=lambda r: r["epoch_s"]))
         best["rounds_epoch_s"] = [r["epoch_s"] for r in rounds]
         best["rounds_predict_s"] = [r["predict_s"] for r in rounds]
         records.append(best)
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{backend}.jsonl"
-    tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    tmp.replace(path)
+    path = write_records(args.out / f"{backend}.jsonl", records)
     print(f"\n{backend}: {args.train} train / {args.test} test reviews, {args.words} words")
     print(table(records))
     for line in goals(records):

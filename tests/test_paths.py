@@ -69,6 +69,21 @@ def test_sparse_path_gives_the_plain_results_and_a_dense_model(recipe, plain, st
     assert sparse.model.compute_output_shape((5, *x)) == (5, 1)
 
 
+@pytest.mark.parametrize("path", ["compact", "sparse"])
+def test_reuters_paths_give_the_plain_results(path):
+    """46 classes, integer labels, 64-unit layers: the same agreement as IMDB's."""
+    reuters = quick(get_recipe("reuters"))
+    reuters = reuters.replace(config=reuters.config.replace(epochs=2), retrain_epochs=1)
+    plain = train_and_evaluate(reuters, "sequential", path="plain")
+    fast = train_and_evaluate(reuters, "sequential", path=path)
+    atol = 0 if path == "compact" else 1e-5
+    for key, values in plain.history.items():
+        np.testing.assert_allclose(fast.history[key], values, rtol=0, atol=atol, err_msg=key)
+    for key, value in plain.test_metrics.items():
+        assert fast.test_metrics[key] == pytest.approx(value, abs=atol), key
+    assert_same_weights(fast.model.get_weights(), plain.model.get_weights(), atol=atol)
+
+
 def test_each_path_gets_its_own_inputs(recipe):
     compact, sparse = recipe.dataset("compact"), recipe.dataset("sparse")
     assert compact.x_train.dtype == np.uint8

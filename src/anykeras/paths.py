@@ -59,11 +59,11 @@ __all__ = [
 #: The training paths, slowest first.
 PATHS = ("plain", "compact", "sparse")
 
-#: The fastest path per backend: the whole ``anykeras train`` run on the real IMDB data
-#: (20 validation epochs, retrain, test; 2 CPU cores), in seconds, plain / compact /
-#: sparse: jax 17.0 / 10.0 / 9.2, torch 21.4 / 13.9 / 14.5, tensorflow 24.9 / 14.2 /
-#: 20.0. Peak memory fell from 2.8-5.7 GB (plain) to 1.1-1.9 GB. ``nox -s bench`` keeps
-#: the per-epoch record.
+#: The fastest path per backend. ``nox -s bench`` (``benchmarks/paths_bench.py``) timed
+#: the whole workflow on the real IMDB data (loading, 20 validation epochs, retrain,
+#: test; 2 CPU cores), in seconds for plain / compact / sparse:
+#: jax 15.5 / 9.5 / 8.4, torch 19.6 / 11.6 / 12.6, tensorflow 21.9 / 13.6 / 18.5.
+#: Peak memory fell from 2.4-5.0 GB (plain) to 0.8-1.3 GB.
 FASTEST: dict[str, str] = {"jax": "sparse", "torch": "compact", "tensorflow": "compact"}
 
 _MULTI_HOT_DTYPE = {"plain": "float32", "compact": "uint8"}

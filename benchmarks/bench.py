@@ -391,38 +391,6 @@ def child_env(threads: int | None) -> dict[str, str]:
     return env
 
 
-def goals(records: list[dict]) -> list[str]:
-    """The issue's per-backend goals, met or missed, and by how much."""
-    by_impl = {r["impl"]: r for r in records}
-    lines = []
-    native = by_impl.get("native")
-    ours = [by_impl[i] for i in ("anykeras_dense", "anykeras_sparse") if i in by_impl]
-    if native and ours:
-        best = min(ours, key=lambda r: r["epoch_s"])
-        ratio = best["epoch_s"] / native["epoch_s"]
-        verdict = "met" if ratio <= 0.8 else f"missed by {ratio / 0.8:.2f}x"
-        lines.append(
-            f"epoch: {best['impl']} {best['epoch_s']:.4f} s = {ratio:.2f}x native "
-            f"{native['epoch_s']:.4f} s (goal <= 0.8x: {verdict})"
-        )
-        fastest = min(ours, key=lambda r: r["predict_s"])
-        ratio = fastest["predict_s"] / native["predict_s"]
-        verdict = "met" if ratio <= 1.5 else f"missed by {ratio / 1.5:.2f}x"
-        lines.append(
-            f"predict: {fastest['impl']} {fastest['predict_s']:.4f} s = {ratio:.2f}x native "
-            f"{native['predict_s']:.4f} s (goal <= 1.5x: {verdict})"
-        )
-    keras_fit, dense = by_impl.get("keras_fit"), by_impl.get("anykeras_dense")
-    if keras_fit and dense:
-        ratio = dense["epoch_s"] / keras_fit["epoch_s"]
-        verdict = "met" if ratio <= 1.0 else f"missed by {ratio:.2f}x"
-        lines.append(
-            f"fast path: anykeras_dense {ratio:.2f}x keras_fit "
-            f"(strategy {dense.get('strategy')!r}; goal not slower: {verdict})"
-        )
-    return lines
-
-
 def table(records: list[dict]) -> str:
     header = (
         f"{'impl':<16} {'epoch_s':>8} {'min':>8} {'predict_s':>9} {'encode_s':>8} "
@@ -496,8 +464,13 @@ def main(argv: list[str] | None = None) -> int:
     path = write_records(args.out / f"{backend}.jsonl", records)
     print(f"\n{backend}: {args.train} train / {args.test} test reviews, {args.words} words")
     print(table(records))
-    for line in goals(records):
-        print("  " + line)
+    from report import goal_records  # the sibling script: one place for the goals
+
+    for goal in goal_records(records, limit_s=None):
+        print(
+            f"  {goal['goal']}: {goal['by']} {goal['ratio']:.2f}x "
+            f"(goal <= {goal['target']}x: {goal['verdict']})"
+        )
     print(f"wrote {path}")
     return 0
 

@@ -27,10 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from bench import (  # the sibling script, found through sys.path
+from bench import (  # the sibling script (Python puts the script's folder on sys.path)
     PeakMemory,
     _imdb_on_disk,
     _load,

@@ -57,6 +57,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench import timed  # the sibling script: the same timer for every figure
 
 UNITS = 16  # the first hidden layer's width
 GOAL_EPOCH, GOAL_LIMIT, GOAL_PREDICT, GOAL_ENCODE = 0.8, 1.5, 1.5, 4.0
@@ -64,17 +65,8 @@ IMPLS = ("keras_fit", "anykeras_dense", "anykeras_sparse", "native")
 OURS = ("anykeras_dense", "anykeras_sparse")
 
 
-def times_of(fn, repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def median_time(fn, repeats: int = 5) -> float:
-    return statistics.median(times_of(fn, repeats))
+    return statistics.median(timed(fn, repeats))
 
 
 # --- the machine ---------------------------------------------------------------------
@@ -87,12 +79,12 @@ def measure_limit(n: int, words: int, batch_size: int) -> list[dict]:
     v = rng.random(words, dtype=np.float32)
     x @ v  # warm-up: pages touched, threads started
     # The machine's capability: the best of several runs, the least disturbed by others.
-    gemv_s = min(times_of(lambda: x @ v, 7))
+    gemv_s = min(timed(lambda: x @ v, 7))
     bandwidth = x.nbytes / gemv_s
 
     a = rng.random((2048, 2048), dtype=np.float32)
     a @ a
-    gemm_s = min(times_of(lambda: a @ a, 7))
+    gemm_s = min(timed(lambda: a @ a, 7))
     flop_rate = 2 * 2048**3 / gemm_s
 
     read_bytes = x.nbytes

@@ -135,7 +135,7 @@ def test_auto_avoids_the_sparse_path_when_checkpoints_must_be_dense():
             r"path must be one of \('plain', 'compact', 'sparse'\)\. "
             r"Received: path='fast'",
         ),
-        (False, "sparse", False, "needs multi-hot word inputs"),
+        (False, "sparse", False, r"needs multi-hot word inputs.*Received: path='sparse'"),
         (True, "sparse", True, "use path 'compact' with checkpoints"),
     ],
 )

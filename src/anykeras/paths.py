@@ -48,6 +48,7 @@ from anykeras.training import TrainConfig, compile_for, new_model
 __all__ = [
     "FASTEST",
     "PATHS",
+    "check_path",
     "choose_path",
     "deliver",
     "encode_words",
@@ -72,6 +73,21 @@ _MULTI_HOT_DTYPE = {"plain": "float32", "compact": "uint8"}
 def _check(path: str) -> str:
     if path not in PATHS:
         raise ValueError(f"path must be one of {PATHS}. Received: path={path!r}")
+    return path
+
+
+def check_path(path: str, words: bool) -> str:
+    """``path``, if it is a known path that these inputs can take; else a clear error.
+
+    Example:
+    >>> check_path("compact", words=True)
+    'compact'
+    """
+    if _check(path) != "plain" and not words:
+        raise ValueError(
+            f"path {path!r} needs multi-hot word inputs (IMDB or Reuters); these inputs "
+            f"are not words. Received: path={path!r}"
+        )
     return path
 
 
@@ -107,12 +123,7 @@ def choose_path(
     """
     backend = backend or keras.backend.backend()
     if requested != "auto":
-        path = _check(requested)
-        if path != "plain" and not words:
-            raise ValueError(
-                f"path {path!r} needs multi-hot word inputs (IMDB or Reuters). "
-                "Received: inputs that are not words"
-            )
+        path = check_path(requested, words)
         if path == "sparse" and checkpoint:
             raise ValueError(
                 "path 'sparse' trains a word-id model, so its checkpoints would not be "

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from anykeras.data import boston_housing, encoding, imdb, mnist, reuters, synthetic
-from anykeras.paths import deliver, encode_words, train_config, training_model
+from anykeras.paths import check_path, deliver, encode_words, train_config, training_model
 from anykeras.spec import ClassifierSpec
 from anykeras.training import (
     TrainConfig,
@@ -132,11 +132,7 @@ def _words(sequences: Callable[[bool], tuple], label_dtype: str) -> Callable[[bo
 
 def _plain_only(load: Callable[[bool], Dataset]) -> Callable[[bool, str], Dataset]:
     def load_plain(synthetic_data: bool, path: str) -> Dataset:
-        if path != "plain":
-            raise ValueError(
-                f"path {path!r} needs multi-hot word inputs (IMDB or Reuters); this "
-                f"recipe's inputs are not words. Received: path={path!r}"
-            )
+        check_path(path, words=False)
         return load(synthetic_data)
 
     return load_plain

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from anykeras.ctc import (
+from anykeras.builders.ctc import (
     BLANK,
     build_ctc_model,
     compile_ctc_model,

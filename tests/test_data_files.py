@@ -1,7 +1,8 @@
-"""Where data files come from, and which files may be unpickled (anykeras.data._files)."""
+"""Where data files come from, and which files may be unpickled (data._files, data._reading)."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
 import os
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 
 from anykeras import data
-from anykeras.data import _files, boston_housing, imdb, mnist, reuters
+from anykeras.data import _files, _reading, boston_housing, imdb, mnist, reuters
 
 KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
@@ -214,21 +215,18 @@ def test_missing_explicit_path_is_a_clear_error(homes, tmp_path):
 def test_wrong_arrays_are_named(tmp_path):
     path = tmp_path / "mnist.npz"
     np.savez(path, images=np.zeros(2))
-    with pytest.raises(ValueError, match=r"expected arrays \['x_train'.*found \['images'\]"):
+    with pytest.raises(data.DataFileError) as info:
         mnist.load_data(path=path)
-
-
-def test_a_file_that_is_not_an_npz(tmp_path):
-    path = tmp_path / "mnist.npz"
-    path.write_bytes(b"this is not a zip file")
-    with pytest.raises(ValueError, match="Could not read"):
-        mnist.load_data(path=path)
+    assert str(info.value) == (
+        f"{path} is not a valid mnist.npz: it must hold the arrays "
+        "['x_train', 'y_train', 'x_test', 'y_test']. Received: arrays ['images']."
+    )
 
 
 def test_sha256_of_a_file(tmp_path):
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * 3_000_000)
-    assert _files.sha256(path) == hashlib.sha256(b"x" * 3_000_000).hexdigest()
+    assert _reading.sha256(path) == hashlib.sha256(b"x" * 3_000_000).hexdigest()
 
 
 # --- pickle safety ------------------------------------------------------------------------
@@ -255,10 +253,13 @@ def test_unknown_pickled_file_is_refused_before_unpickling(homes, tmp_path, modu
         module.load_data(**kwargs)
     assert not marker.exists(), "the file was unpickled before its hash was checked"
     message = str(info.value)
-    assert _files.sha256(target) in message
+    assert message.startswith(f"{target} is not a trusted {name}: ")
+    assert message.endswith(f"Received: sha256={_reading.sha256(target)}.")
     for known in module.NPZ.known_sha256:
         assert known in message
-    assert "only loaded when their sha256 is a known one" in message
+    assert "only loaded when its sha256 is a known one" in message
+    assert "\n" not in message
+    assert isinstance(info.value, data.DataFileError)
     assert isinstance(info.value, ValueError)
 
     # The file really is dangerous: a blind np.load(allow_pickle=True) runs its code.
@@ -272,37 +273,34 @@ def test_a_known_hash_is_unpickled(tmp_path):
     ragged = np.empty(2, dtype=object)
     ragged[:] = [[1, 2, 3], [4]]
     np.savez(path, x=ragged, y=np.array([0, 1]))
-    trusted = _files.DataFile("ragged.npz", "ragged", "", frozenset({_files.sha256(path)}))
-    arrays = _files.load_npz(path, trusted, ("x", "y"))
+    trusted = _files.DataFile("ragged.npz", "ragged", "", frozenset({_reading.sha256(path)}))
+    arrays = _reading.load_npz(path, trusted, ("x", "y"))
     assert arrays["x"].tolist() == [[1, 2, 3], [4]]
 
 
 def test_files_without_pickles_never_unpickle(tmp_path):
     marker = tmp_path / "the_pickle_ran"
-    path = write_gadget_npz(tmp_path / "mnist.npz", marker, ("x_train", "y_train", "x_test"))
-    with pytest.raises(ValueError, match="Could not read"):
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    path = write_gadget_npz(tmp_path / "mnist.npz", marker, keys)
+    with pytest.raises(data.DataFileError) as info:
         mnist.load_data(path=path)
     assert not marker.exists()
+    assert str(info.value) == (
+        f"{path} is not a valid mnist.npz: x_train must be a plain array (mnist.npz is read "
+        "without unpickling). Received: x_train holding pickled Python objects."
+    )
 
 
 def test_shared_copies_have_known_hashes(shared_file):
     for module in (imdb, reuters):
         path = shared_file(f"{module.NPZ.subdir}/{module.NPZ.filename}")
-        assert _files.sha256(path) in module.NPZ.known_sha256
+        assert _reading.sha256(path) in module.NPZ.known_sha256
 
 
 # --- word-index JSON ----------------------------------------------------------------------
 
 
-def test_word_index_json_errors(tmp_path):
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"the": 1,', encoding="utf-8")
-    with pytest.raises(ValueError, match="is not a valid word-index JSON file"):
-        imdb.get_word_index(path=bad)
-    not_an_index = tmp_path / "list.json"
-    not_an_index.write_text("[1, 2]", encoding="utf-8")
-    with pytest.raises(ValueError, match="received a list"):
-        reuters.get_word_index(path=not_an_index)
+def test_a_good_word_index_is_read(tmp_path):
     good = tmp_path / "good.json"
     good.write_text('{"the": 1, "\\u00fc": 2}', encoding="utf-8")
     assert reuters.get_word_index(path=good) == {"the": 1, "\u00fc": 2}
@@ -311,14 +309,45 @@ def test_word_index_json_errors(tmp_path):
 def test_package_exports():
     assert set(data.__all__) == {
         "DATA_DIR_ENV",
+        "DataFileError",
         "DataNotFoundError",
         "UntrustedFileError",
         "boston_housing",
         "encoding",
+        "features",
         "imdb",
         "mnist",
         "reuters",
+        "sequences",
         "synthetic",
     }
     assert issubclass(data.DataNotFoundError, FileNotFoundError)
-    assert issubclass(data.UntrustedFileError, ValueError)
+    assert issubclass(data.DataFileError, ValueError)
+    assert issubclass(data.UntrustedFileError, data.DataFileError)
+    for error in (data.DataNotFoundError, data.DataFileError, data.UntrustedFileError):
+        assert error.__module__ == "anykeras.data"
+
+
+def test_moved_names_are_still_importable_where_they_were():
+    from anykeras.data import encoding, features, sequences
+
+    assert imdb.keras_sequences is sequences.keras_sequences
+    assert encoding.Standardizer is features.Standardizer
+    assert encoding.standardize is features.standardize
+    assert encoding.flatten is sequences.flatten
+    assert encoding.unflatten is sequences.unflatten
+    # reuters shares helpers with imdb through anykeras.data.sequences, never through imdb.
+    tree = ast.parse(inspect.getsource(reuters))
+    imported = [
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    ] + [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    ]
+    assert "sequences" in imported
+    assert not [name for name in imported if name and "imdb" in name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import keras
 import keras.src.datasets.boston_housing as keras_boston_housing
@@ -11,7 +12,7 @@ import keras.src.datasets.reuters as keras_reuters
 import numpy as np
 import pytest
 
-from anykeras.data import _files, boston_housing, mnist, reuters
+from anykeras.data import _reading, boston_housing, mnist, reuters
 
 
 def assert_same_split(ours, theirs):
@@ -42,7 +43,7 @@ def tiny_reuters(tmp_path, monkeypatch):
         x[i] = rng.integers(1, 80, size=rng.integers(1, 30)).tolist()
     path = tmp_path / "reuters.npz"
     np.savez(path, x=x, y=rng.integers(0, 46, size=len(x)).astype(np.int64))
-    trusted = reuters.NPZ.known_sha256 | {_files.sha256(path)}
+    trusted = reuters.NPZ.known_sha256 | {_reading.sha256(path)}
     monkeypatch.setattr(reuters, "NPZ", dataclasses.replace(reuters.NPZ, known_sha256=trusted))
     serve_to_keras(monkeypatch, keras_reuters, path)
     return path
@@ -108,11 +109,14 @@ def test_reuters_decode():
     assert reuters.decode([1, 4, 2, 5], {"the": 1, "said": 2}) == "? the ? said"
 
 
-@pytest.mark.parametrize("test_split", [-0.1, 1.0, 2])
+@pytest.mark.parametrize("test_split", [-0.1, 1.0, 2, float("nan"), "0.2", None])
 def test_bad_test_split(test_split):
-    with pytest.raises(ValueError, match=r"expected test_split in \[0, 1\)"):
+    message = re.escape(
+        f"test_split must be a finite number >= 0 and < 1. Received: test_split={test_split!r}"
+    )
+    with pytest.raises(ValueError, match=message):
         reuters.load_data(test_split=test_split)
-    with pytest.raises(ValueError, match=r"expected test_split in \[0, 1\)"):
+    with pytest.raises(ValueError, match=message):
         boston_housing.load_data(test_split=test_split)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import anykeras
-from anykeras.distributed import check_backend, data_parallel, per_device_batch_size
+from anykeras.loops.distributed import check_backend, data_parallel, per_device_batch_size
 
 BACKEND = keras.backend.backend()
 DEVICES = 4
@@ -32,7 +32,7 @@ import json
 import keras
 import numpy as np
 from anykeras import ClassifierSpec, build, compile_model
-from anykeras.distributed import data_parallel
+from anykeras.loops.distributed import data_parallel
 
 spec = ClassifierSpec(input_shape=(20,), hidden=(16, 16))
 rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""anykeras.data.encoding: vectorised multi-hot, one-hot, padding and standardisation."""
+"""anykeras.data.encoding and .features: vectorised multi-hot, one-hot, padding, scaling."""
 
 from __future__ import annotations
 
@@ -46,17 +46,34 @@ def test_multi_hot_of_empty_input():
     np.testing.assert_array_equal(encoding.multi_hot([[], [1]], 3), [[0, 0, 0], [0, 1, 0]])
 
 
-def test_multi_hot_errors():
-    with pytest.raises(ValueError, match=r"ids below num_tokens=10, received an id of 12"):
-        encoding.multi_hot([[1, 12], [3]], 10)
-    with pytest.raises(ValueError, match=r"ids >= 0, received -1"):
-        encoding.multi_hot([[1, -1]], 10)
-    with pytest.raises(ValueError, match=r"num_tokens to be an int >= 1, received 0"):
-        encoding.multi_hot([[1]], 0)
-    with pytest.raises(ValueError, match="expected sequences of integer ids"):
-        encoding.multi_hot([[1.5, 2]], 10)
-    with pytest.raises(ValueError, match="expected sequences of integer ids"):
-        encoding.multi_hot(np.zeros((2, 3)), 10)
+MULTI_HOT_ERRORS = [
+    (
+        ([[1, 12], [3]], 10),
+        r"^every id must be in \[0, num_tokens=10\)\. Received an id of 12 "
+        r"\(load the data with num_words=num_tokens, or pass num_tokens=13\)$",
+    ),
+    (([[1, -1]], 10), r"^every id must be in \[0, num_tokens=10\)\. Received an id of -1$"),
+    (([[1]], 0), r"^num_tokens must be a positive integer\. Received: num_tokens=0$"),
+    (([[1]], 2.0), r"^num_tokens must be a positive integer\. Received: num_tokens=2\.0$"),
+    (
+        ([[1], [1.5, 2]], 10),
+        r"^sequences must hold integer ids only\. Received: sequences\[1\]\[0\]=1\.5$",
+    ),
+    (([["a"]], 10), r"^sequences must hold integer ids only\. Received: sequences\[0\]\[0\]='a'$"),
+    (([[1, [2, 3]]], 10), r"Received: sequences\[0\]\[1\]=\[2, 3\]$"),
+    (([[1], 7], 10), r"^sequences must be a list of lists, .*\. Received: sequences\[1\]=7$"),
+    (
+        (np.zeros((2, 3)), 10),
+        r"^sequences must be a list of lists, an object array of lists or a 2-D integer array "
+        r"of ids\. Received: sequences\.shape=\(2, 3\), sequences\.dtype=float64$",
+    ),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), MULTI_HOT_ERRORS)
+def test_multi_hot_errors(args, message):
+    with pytest.raises(ValueError, match=message):
+        encoding.multi_hot(*args)
 
 
 def test_flatten_and_unflatten_round_trip(rng):
@@ -86,13 +103,35 @@ def test_one_hot_matches_keras_to_categorical(rng):
     assert encoding.one_hot([2], 3, dtype="int64").tolist() == [[0, 0, 1]]
 
 
-def test_one_hot_errors():
-    with pytest.raises(ValueError, match=r"ids below num_classes=3, received an id of 3"):
-        encoding.one_hot([0, 3], 3)
-    with pytest.raises(ValueError, match="1-D array of integer labels"):
-        encoding.one_hot([[0, 1]], 3)
-    with pytest.raises(ValueError, match="1-D array of integer labels"):
-        encoding.one_hot([0.5], 3)
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([0, 3], 3), r"^labels must be class ids in \[0, 3\)\. Received: labels\[1\]=3$"),
+        (([0, -1], 3), r"^labels must be class ids in \[0, 3\)\. Received: labels\[1\]=-1$"),
+        (
+            ([[0, 1]], 3),
+            r"^labels must be a 1-D array of integer class ids\. Received: labels\.shape=\(1, 2\)$",
+        ),
+        (([0.5], 3), r"^labels must hold integer class ids\. Received: labels\.dtype=float64$"),
+        (([0], 0), r"^num_classes must be a positive integer\. Received: num_classes=0$"),
+    ],
+)
+def test_one_hot_errors(args, message):
+    with pytest.raises(ValueError, match=message):
+        encoding.one_hot(*args)
+
+
+def test_check_labels():
+    labels = np.array([3, 0, 9], dtype=np.uint8)
+    assert encoding.check_labels("y", labels, num_classes=10) is not None
+    assert encoding.check_labels("y", labels).dtype == np.uint8  # dtype kept
+    assert encoding.check_labels("y", []).shape == (0,)
+    with pytest.raises(ValueError, match=r"^y must be class ids >= 0\. Received: y\[2\]=-4$"):
+        encoding.check_labels("y", [1, 2, -4])
+    with pytest.raises(
+        ValueError, match=r"^y must hold integer class ids\. Received: y\.dtype=bool$"
+    ):
+        encoding.check_labels("y", [True, False])
 
 
 # --- pad ----------------------------------------------------------------------------------
@@ -114,11 +153,28 @@ def test_pad_right_pads_and_cuts(rng):
         assert not row[len(kept) :].any()
 
 
-def test_pad_errors():
-    with pytest.raises(ValueError, match="maxlen to be None or an int >= 0"):
-        encoding.pad([[1]], maxlen=-1)
-    with pytest.raises(ValueError, match="must fit in int32"):
-        encoding.pad([[2**40]])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"maxlen": -1},
+            r"^maxlen must be None or an integer >= 0\. Received: maxlen=-1$",
+        ),
+        ({"maxlen": 2.5}, r"^maxlen must be None or an integer >= 0\. Received: maxlen=2\.5$"),
+        (
+            {"sequences": [[2**40]]},
+            r"^every id must fit in int32\. Received an id of 1099511627776$",
+        ),
+        (
+            {"pad_id": 2**31},
+            r"^pad_id must be an integer that fits in int32\. Received: pad_id=2147483648$",
+        ),
+        ({"pad_id": "0"}, r"^pad_id must be an integer that fits in int32\. Received: pad_id='0'$"),
+    ],
+)
+def test_pad_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        encoding.pad(**{"sequences": [[1]], **kwargs})
 
 
 # --- Standardizer -------------------------------------------------------------------------
@@ -160,12 +216,18 @@ def test_standardizer_dtypes_and_constant_features():
 
 def test_standardizer_errors():
     scaler = encoding.Standardizer()
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(RuntimeError, match=r"^This Standardizer is not fitted yet"):
         scaler.transform(np.zeros((2, 3)))
     scaler.fit(np.zeros((4, 13)))
-    with pytest.raises(ValueError, match=r"shape \(samples, 13\).*received shape \(5, 12\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"^x must have shape \(samples, 13\), the training data's feature shape\. "
+        r"Received: x\.shape=\(5, 12\)$",
+    ):
         scaler.transform(np.zeros((5, 12)))
-    with pytest.raises(ValueError, match="at least one sample"):
+    with pytest.raises(
+        ValueError, match=r"^x must have at least one sample\. Received: x\.shape=\(0, 13\)$"
+    ):
         encoding.Standardizer().fit(np.zeros((0, 13)))
-    with pytest.raises(ValueError, match="numeric data"):
+    with pytest.raises(ValueError, match=r"^x must be numeric\. Received: x\.dtype=<U1$"):
         encoding.Standardizer().fit(np.array([["a"]]))

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from anykeras import ClassifierSpec, build
-from anykeras.data.encoding import multi_hot
+from anykeras.builders.sparse import build_sparse
+from anykeras.data.encoding import multi_hot, unique_ids
 from anykeras.data.synthetic import imdb_like
-from anykeras.fastpath import SPARSE_LAYOUTS, fast_fit, fast_predict
-from anykeras.packed import PackedBatches
-from anykeras.sparse import build_sparse, unique_ids
-from anykeras.training import compile_model
+from anykeras.speed import get_route
+from anykeras.speed.packed import PackedBatches
+from anykeras.training import EpochOrder, TrainConfig, compile_model, fit
 
 BACKEND = keras.backend.backend()
 WORDS = 200
@@ -42,16 +42,13 @@ def twins(layout: str = "packed"):
     return compile_model(dense, SPEC), compile_model(sparse, SPEC)
 
 
-def test_batches_hold_each_rows_ids_in_keras_order(reviews):
+def test_batches_hold_each_rows_ids_in_the_seeded_order(reviews):
     (x, y), _ = reviews
     ids = unique_ids(x, WORDS)
-    batches = PackedBatches(ids, y, batch_size=64, shuffle=True)
+    batches = PackedBatches(ids, y, batch_size=64, order=EpochOrder(4))
     assert len(batches) == 5
-    np.random.seed(4)  # noqa: NPY002 - the generator Keras's array iterator shuffles with
-    order = np.random.permutation(len(ids))  # noqa: NPY002
-    np.random.seed(4)  # noqa: NPY002
-    batches.on_epoch_begin()
-    np.testing.assert_array_equal(batches.order, order)
+    batches.epoch = 2
+    order = EpochOrder(4).permutation(len(ids), 2)
     seen = []
     for index in range(len(batches)):
         packed, labels = batches[index]
@@ -69,7 +66,7 @@ def test_batches_hold_each_rows_ids_in_keras_order(reviews):
 def test_a_batch_of_long_rows_takes_a_wider_shape():
     short, long = [[1, 2]] * 6, [list(range(1, 60))] * 2
     ids = unique_ids(short + long, 60)
-    batches = PackedBatches(ids, None, batch_size=2, shuffle=False)
+    batches = PackedBatches(ids, None, batch_size=2, order=None)
     # The mean row holds 16.25 ids: a quarter more is 20.3, rounded up to 8: 24.
     assert batches.width == 24
     (first,) = batches[0]
@@ -82,27 +79,14 @@ def test_a_batch_of_long_rows_takes_a_wider_shape():
 
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_training_on_packed_batches_equals_dense_fit(reviews, shuffle):
-    if shuffle and SPARSE_LAYOUTS[BACKEND] != "packed":
-        pytest.skip(
-            f"Keras on {BACKEND} shuffles arrays with the backend's own generator, so "
-            "shuffled packed batches come in another order (SPARSE_LAYOUTS keeps it padded)"
-        )
+    """On every backend: shuffled, both see the seeded order; unshuffled, the rows in order."""
     (x, y), (x_val, y_val) = reviews
     dense, sparse = twins()
-    kwargs = {"epochs": 3, "batch_size": 64, "shuffle": shuffle, "verbose": 0}
-    keras.utils.set_random_seed(11)
-    expected = dense.fit(
-        multi_hot(x, WORDS), y, validation_data=(multi_hot(x_val, WORDS), y_val), **kwargs
-    ).history
-    keras.utils.set_random_seed(11)
-    got = fast_fit(
-        sparse,
-        unique_ids(x, WORDS),
-        y,
-        validation_data=(unique_ids(x_val, WORDS), y_val),
-        strategy="packed",
-        **kwargs,
-    ).history
+    config = TrainConfig(epochs=3, batch_size=64, shuffle=shuffle, validation_size=None)
+    rows, val_rows = multi_hot(x, WORDS, dtype="uint8"), multi_hot(x_val, WORDS, dtype="uint8")
+    expected = fit(dense, SPEC, rows, y, config, (val_rows, y_val)).history
+    route = get_route("sparse").__class__("packed")
+    got = fit(sparse, SPEC, rows, y, config, (val_rows, y_val), route=route).history
     assert sorted(got) == ["accuracy", "loss", "val_accuracy", "val_loss"]
     for key, values in expected.items():
         np.testing.assert_allclose(got[key], values, rtol=0, atol=1e-5, err_msg=key)
@@ -114,7 +98,8 @@ def test_packed_predictions_equal_the_dense_models(reviews):
     _, (x_val, _) = reviews
     dense, sparse = twins()
     expected = dense.predict(multi_hot(x_val, WORDS), batch_size=32, verbose=0)
-    got = fast_predict(sparse, unique_ids(x_val, WORDS), batch_size=32, strategy="packed")
+    batches = PackedBatches(unique_ids(x_val, WORDS), None, batch_size=32, order=None)
+    got = sparse.predict(batches, verbose=0)
     assert got.shape == (90, 1)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
 
@@ -126,7 +111,7 @@ def test_a_pad_id_outside_the_vocabulary():
     dense = build(spec)
     sparse = build_sparse(spec, pad_id=-1, deduplicate=False, layout="packed")
     sparse.set_weights(dense.get_weights())
-    (packed,) = PackedBatches(ids, None, batch_size=3, shuffle=False, pad_id=-1)[0]
+    (packed,) = PackedBatches(ids, None, batch_size=3, order=None, pad_id=-1)[0]
     assert (packed[:, 0, :] == -1).sum() == packed[:, 0, :].size - 6
     np.testing.assert_allclose(
         sparse.predict_on_batch(packed), dense.predict_on_batch(multi_hot(seqs, 7)), atol=1e-6
@@ -145,16 +130,16 @@ def test_a_pad_id_outside_the_vocabulary():
 )
 def test_errors_say_expected_and_received(ids, y, batch_size, message):
     with pytest.raises(ValueError, match=re.escape(message)):
-        PackedBatches(ids, y, batch_size, shuffle=False)
+        PackedBatches(ids, y, batch_size, order=None)
 
 
 def test_a_given_width_is_kept_and_checked():
     ids = unique_ids([[1, 2, 3]] * 4, 5)
-    assert PackedBatches(ids, None, 2, False, width=16)[0][0].shape == (2, 2, 16)
+    assert PackedBatches(ids, None, 2, None, width=16)[0][0].shape == (2, 2, 16)
     with pytest.raises(
         ValueError, match=r"width must be None or a positive integer\. Received: width=0"
     ):
-        PackedBatches(ids, None, 2, False, width=0)
+        PackedBatches(ids, None, 2, None, width=0)
 
 
 def test_build_sparse_refuses_an_unknown_layout():

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from anykeras.plotting import plot_curves, plot_history, plot_metric
+from anykeras.training.plots import plot_curves, plot_history, plot_metric
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HISTORY = {
@@ -41,7 +41,7 @@ def test_anykeras_imports_without_matplotlib_and_plotting_says_what_to_install(t
     # it were not installed: anykeras must still import, and plotting must say why not.
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
-        "import anykeras, anykeras.training, anykeras.plotting as plotting\n"
+        "import anykeras, anykeras.training, anykeras.training.plots as plotting\n"
         "try:\n"
         "    plotting.plot_metric({'loss': [1.0]}, 'loss', sys.argv[1])\n"
         "except ModuleNotFoundError as error:\n"

@@ -26,12 +26,50 @@ def test_importing_the_package_does_not_import_keras():
     assert out.stdout.strip() == "False"
 
 
-def test_keras_free_modules_repeat_the_library_constants_exactly():
-    # cli.py and report.py must not import Keras (the CLI sets the backend first; the
-    # report needs numpy only), so they spell these out; they must not drift.
-    from anykeras import STYLES, cli, report
-    from anykeras.recipes import RECIPES
+def test_each_fact_is_defined_once_in_spec():
+    """BACKENDS, STYLES, DATASETS and ROUTES: one definition, imported everywhere else."""
+    import ast
+    from pathlib import Path
 
-    assert cli.STYLES == report.STYLES == STYLES
-    assert cli.BACKENDS == report.BACKENDS == ("jax", "torch", "tensorflow")
-    assert set(cli.DATASETS) == set(RECIPES)
+    from anykeras import cli, spec
+    from anykeras.demo import report
+    from anykeras.training.recipes import RECIPES
+
+    assert cli.STYLES is report.STYLES is spec.STYLES is anykeras.STYLES
+    assert cli.BACKENDS is report.BACKENDS is spec.BACKENDS == ("jax", "torch", "tensorflow")
+    assert tuple(RECIPES) == spec.DATASETS
+    facts = {"BACKENDS", "STYLES", "DATASETS", "ROUTES", "PATHS"}
+    root = Path(anykeras.__file__).parent
+    defined = [
+        f"{path.relative_to(root)}:{node.lineno}"
+        for path in root.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id in facts for t in node.targets)
+    ]
+    assert [d.split(":")[0] for d in defined] == ["spec.py"] * 4, defined
+
+
+@pytest.mark.parametrize(
+    ("old", "name", "new"),
+    [
+        ("anykeras.recipes", "get_recipe", "anykeras.training.recipes"),
+        ("anykeras.callbacks", "CallbackConfig", "anykeras.training.callbacks"),
+        ("anykeras.plotting", "plot_history", "anykeras.training.plots"),
+        ("anykeras.experiments", "run_sweep", "anykeras.training.sweep"),
+        ("anykeras.distributed", "data_parallel", "anykeras.loops.distributed"),
+        ("anykeras.sparse", "unique_ids", "anykeras.data.encoding"),
+        ("anykeras.sparse", "build_sparse", "anykeras.builders.sparse"),
+        ("anykeras.ctc", "build_ctc_model", "anykeras.builders.ctc"),
+        ("anykeras.report", "check", "anykeras.demo.report"),
+    ],
+)
+def test_modules_of_the_old_layout_still_import_and_say_where_they_went(old, name, new):
+    import importlib
+
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=f"{old} moved to .*{new}"):
+        module = importlib.import_module(old)
+    assert getattr(module, name) is getattr(importlib.import_module(new), name)
+    with pytest.raises(AttributeError, match=f"module '{old}' has no attribute 'nope'"):
+        _ = module.nope

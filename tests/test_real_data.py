@@ -13,8 +13,8 @@ import pytest
 from anykeras import ConvSpec, SequenceSpec, build
 from anykeras.data import imdb as imdb_data
 from anykeras.data import mnist
-from anykeras.recipes import get_recipe, validation_history
 from anykeras.training import compile_model, evaluate, retrain
+from anykeras.training.recipes import get_recipe, validation_history
 
 pytestmark = pytest.mark.slow
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anykeras.experiments import FURTHER_EXPERIMENTS, Experiment, run_sweep, sweep_table
-from anykeras.recipes import RECIPES, get_recipe, quick, train_and_evaluate, validation_history
 from anykeras.training import TrainConfig
+from anykeras.training.recipes import (
+    RECIPES,
+    get_recipe,
+    quick,
+    train_and_evaluate,
+    validation_history,
+)
+from anykeras.training.sweep import FURTHER_EXPERIMENTS, Experiment, run_sweep, sweep_table
 
 
 @pytest.mark.parametrize(
@@ -23,7 +29,8 @@ def test_synthetic_recipes_prepare_model_ready_arrays(name, x_shape, y_dtype, pa
     recipe = quick(get_recipe(name))
     data = recipe.dataset()
     assert data.x_train.shape == x_shape
-    assert data.x_train.dtype == np.float32
+    # Word rows are uint8 multi-hot (the course's 0/1 values in a quarter of the bytes).
+    assert data.x_train.dtype == (np.uint8 if recipe.words else np.float32)
     assert data.y_train.dtype == y_dtype
     assert len(data.x_test) == len(data.y_test) > 0
     from anykeras import build
@@ -39,7 +46,7 @@ def test_housing_features_are_standardised_with_training_statistics_only():
 
 
 def test_unknown_dataset_is_refused():
-    with pytest.raises(ValueError, match=r"dataset must be one of .*'imdb'.* Received: 'cifar'"):
+    with pytest.raises(ValueError, match=r"dataset must be one of .*'imdb'.* Received: dataset='cifar'"):
         get_recipe("cifar")
 
 

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from anykeras.report import BACKENDS, STYLES, main
+from anykeras.demo.report import BACKENDS, STYLES, main
 
 
 def write_artifacts(root, accuracy=0.88, style_noise=0.0, load_noise=0.0):
@@ -84,7 +84,7 @@ def test_missing_artifacts_are_one_clear_error(tmp_path, capsys):
 def test_the_report_never_imports_keras(tmp_path):
     write_artifacts(tmp_path / "a")
     code = (
-        "import sys; from anykeras.report import main\n"
+        "import sys; from anykeras.demo.report import main\n"
         "main([sys.argv[1], sys.argv[2]]); print('keras' in sys.modules)"
     )
     out = subprocess.run(

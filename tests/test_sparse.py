@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from anykeras import ClassifierSpec, build
-from anykeras.data.encoding import multi_hot, pad
+from anykeras.builders.sparse import build_sparse
+from anykeras.data.encoding import multi_hot, pad, unique_ids
 from anykeras.data.synthetic import imdb_like
-from anykeras.sparse import SparseDense, build_sparse, unique_ids
+from anykeras.layers import SparseDense
 from anykeras.training import compile_model
 
 NUM_TOKENS = 50

@@ -116,12 +116,53 @@ def test_housing_like_is_mostly_linear():
     assert 1 - residual.var() / y_test.var() > 0.7
 
 
-def test_errors():
-    with pytest.raises(ValueError, match="num_train to be an int >= 0, received -1"):
-        synthetic.mnist_like(-1)
-    with pytest.raises(ValueError, match="num_words >= 100"):
-        synthetic.imdb_like(num_words=50)
-    with pytest.raises(ValueError, match="room for 10 words for each of 46 classes"):
-        synthetic.reuters_like(num_words=400)
-    with pytest.raises(ValueError, match="min_length <= max_length"):
-        synthetic.imdb_like(min_length=10, max_length=5)
+@pytest.mark.parametrize(
+    ("make", "kwargs", "message"),
+    [
+        (
+            synthetic.mnist_like,
+            {"num_train": -1},
+            r"^num_train must be an integer >= 0\. Received: num_train=-1$",
+        ),
+        (
+            synthetic.housing_like,
+            {"num_test": 1.5},
+            r"^num_test must be an integer >= 0\. Received: num_test=1\.5$",
+        ),
+        (
+            synthetic.housing_like,
+            {"seed": -2},
+            r"^seed must be an integer >= 0\. Received: seed=-2$",
+        ),
+        (
+            synthetic.imdb_like,
+            {"num_words": 50},
+            r"^num_words must be at least 104 \(room for 25 words for each of 2 classes\)\. "
+            r"Received: num_words=50$",
+        ),
+        (
+            synthetic.reuters_like,
+            {"num_words": 400},
+            r"^num_words must be at least 514 \(room for 10 words for each of 46 classes\)\. "
+            r"Received: num_words=400$",
+        ),
+        (
+            synthetic.reuters_like,
+            {"num_classes": 0},
+            r"^num_classes must be a positive integer\. Received: num_classes=0$",
+        ),
+        (
+            synthetic.imdb_like,
+            {"min_length": 10, "max_length": 5},
+            r"^min_length must be <= max_length\. Received: min_length=10, max_length=5$",
+        ),
+        (
+            synthetic.imdb_like,
+            {"min_length": 0},
+            r"^min_length must be a positive integer\. Received: min_length=0$",
+        ),
+    ],
+)
+def test_errors(make, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make(**kwargs)

@@ -1,7 +1,9 @@
 """anykeras: the course's Keras 3 classifier, written once, on any backend.
 
 Names are imported lazily, so that ``import anykeras.cli`` does not import Keras:
-the command line must set ``KERAS_BACKEND`` before Keras starts.
+the command line must set ``KERAS_BACKEND`` before Keras starts. Yet after a plain
+``import anykeras``, in either order with ``import keras``, `keras.saving.load_model`
+finds every class anykeras registers (see the end of this file).
 
 Example:
 >>> from anykeras import ClassifierSpec, build, STYLES
@@ -14,60 +16,83 @@ Example:
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
+import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    "STYLES": "anykeras.builders",
+    "STYLES": "anykeras.spec",
     "Classifier": "anykeras.builders",
     "build": "anykeras.builders",
-    "ConvSpec": "anykeras.builders",
+    "ConvSpec": "anykeras.spec",
     "ConvClassifier": "anykeras.builders",
-    "SequenceSpec": "anykeras.builders",
+    "SequenceSpec": "anykeras.spec",
     "SequenceClassifier": "anykeras.builders",
     "ClassifierSpec": "anykeras.spec",
     "MultiHot": "anykeras.layers",
     "SimpleDense": "anykeras.layers",
-    "TrainConfig": "anykeras.training",
-    "WorkflowResult": "anykeras.training",
+    "SparseDense": "anykeras.layers",
+    "BACKENDS": "anykeras.spec",
+    "DATASETS": "anykeras.spec",
+    "ROUTES": "anykeras.spec",
+    "DivergedError": "anykeras.training.callbacks",
+    "EpochOrder": "anykeras.training.batches",
+    "choose_route": "anykeras.speed",
+    "get_route": "anykeras.speed",
+    "build_sparse": "anykeras.builders.sparse",
+    "load_model": "anykeras.saving",
+    "save_model": "anykeras.saving",
+    "DataFileError": "anykeras.data",
+    "TrainConfig": "anykeras.training.config",
+    "WorkflowResult": "anykeras.training.workflow",
     "compile_model": "anykeras.training",
     "fit": "anykeras.training",
     "best_epoch": "anykeras.training",
     "retrain": "anykeras.training",
     "evaluate": "anykeras.training",
-    "run_workflow": "anykeras.training",
+    "run_workflow": "anykeras.training.workflow",
     "k_fold": "anykeras.training",
-    "CallbackConfig": "anykeras.callbacks",
+    "CallbackConfig": "anykeras.training.callbacks",
     "RootMeanSquaredError": "anykeras.metrics",
     "two_branch": "anykeras.builders.topologies",
     "multi_head": "anykeras.builders.topologies",
     "inception_classifier": "anykeras.builders.topologies",
-    "data_parallel": "anykeras.distributed",
+    "data_parallel": "anykeras.loops.distributed",
     "build_custom_step_model": "anykeras.loops",
     "train_from_scratch": "anykeras.loops",
     "DataNotFoundError": "anykeras.data",
     "UntrustedFileError": "anykeras.data",
-    "Recipe": "anykeras.recipes",
-    "get_recipe": "anykeras.recipes",
-    "train_and_evaluate": "anykeras.recipes",
+    "Recipe": "anykeras.training.recipes",
+    "get_recipe": "anykeras.training.recipes",
+    "train_and_evaluate": "anykeras.training.recipes",
 }
 
 __all__ = [
+    "BACKENDS",
+    "DATASETS",
+    "ROUTES",
     "STYLES",
     "CallbackConfig",
     "Classifier",
     "ClassifierSpec",
     "ConvClassifier",
     "ConvSpec",
+    "DataFileError",
     "DataNotFoundError",
+    "DivergedError",
+    "EpochOrder",
     "MultiHot",
     "Recipe",
     "RootMeanSquaredError",
     "SequenceClassifier",
     "SequenceSpec",
     "SimpleDense",
+    "SparseDense",
     "TrainConfig",
     "UntrustedFileError",
     "WorkflowResult",
@@ -75,41 +100,50 @@ __all__ = [
     "best_epoch",
     "build",
     "build_custom_step_model",
+    "build_sparse",
+    "choose_route",
     "compile_model",
     "data_parallel",
     "evaluate",
     "fit",
     "get_recipe",
+    "get_route",
     "inception_classifier",
     "k_fold",
+    "load_model",
     "multi_head",
     "retrain",
     "run_workflow",
+    "save_model",
     "train_and_evaluate",
     "train_from_scratch",
     "two_branch",
 ]
 
 if TYPE_CHECKING:
-    from anykeras.builders import (
-        STYLES,
-        Classifier,
-        ConvClassifier,
-        ConvSpec,
-        SequenceClassifier,
-        SequenceSpec,
-        build,
-    )
+    from anykeras.builders import Classifier, ConvClassifier, SequenceClassifier, build
+    from anykeras.builders.sparse import build_sparse
     from anykeras.builders.topologies import inception_classifier, multi_head, two_branch
-    from anykeras.callbacks import CallbackConfig
     from anykeras.data import DataNotFoundError, UntrustedFileError
-    from anykeras.distributed import data_parallel
-    from anykeras.layers import MultiHot, SimpleDense
+    from anykeras.layers import MultiHot, SimpleDense, SparseDense
     from anykeras.loops import build_custom_step_model, train_from_scratch
+    from anykeras.loops.distributed import data_parallel
     from anykeras.metrics import RootMeanSquaredError
-    from anykeras.recipes import Recipe, get_recipe, train_and_evaluate
-    from anykeras.spec import ClassifierSpec
+    from anykeras.saving import load_model, save_model
+    from anykeras.spec import (
+        BACKENDS,
+        DATASETS,
+        ROUTES,
+        STYLES,
+        ClassifierSpec,
+        ConvSpec,
+        SequenceSpec,
+    )
+    from anykeras.speed import choose_route, get_route
     from anykeras.training import (
+        CallbackConfig,
+        DivergedError,
+        EpochOrder,
         TrainConfig,
         WorkflowResult,
         best_epoch,
@@ -120,6 +154,7 @@ if TYPE_CHECKING:
         retrain,
         run_workflow,
     )
+    from anykeras.training.recipes import Recipe, get_recipe, train_and_evaluate
 
 
 def __getattr__(name: str) -> Any:
@@ -132,3 +167,135 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+# --- Registration with Keras ---------------------------------------------------------
+# `keras.saving.load_model` finds a custom class only if the module that decorates it
+# with `keras.saving.register_keras_serializable` has been imported. These are those
+# modules; importing them imports Keras and nothing heavier.
+_REGISTERING_MODULES = ("anykeras.layers", "anykeras.metrics", "anykeras.builders")
+
+
+def _register_with_keras() -> None:
+    """Import `_REGISTERING_MODULES`, so their classes are registered with Keras."""
+    for name in _REGISTERING_MODULES:
+        importlib.import_module(name)
+
+
+class _AfterImport:
+    """A one-shot import hook: call ``then()`` once module ``name`` has been imported.
+
+    It sits first in `sys.meta_path` and answers only for ``name``: it asks the other
+    finders for the real spec and wraps its loader, so that right after the module's
+    code has run (the module complete, before the ``import`` statement returns) the
+    hook gives the module its own loader back, leaves `sys.meta_path`, and calls
+    ``then()``. A lookup that does not load (`importlib.util.find_spec`) changes
+    nothing. A failing ``then()`` is a warning: the import itself still succeeds.
+    """
+
+    def __init__(self, name: str, then: Callable[[], None]) -> None:
+        self.name = name
+        self.then = then
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        """The spec the other finders give for ``name``, its loader wrapped; else None."""
+        if name != self.name:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue  # skipping itself is what keeps the hook from recursing
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _ThenLoader(spec.loader, self)
+                return spec
+        return None
+
+    def done(self, module: Any, loader: Any) -> None:
+        """Restore ``module``'s own loader, remove the hook, then call ``then()``."""
+        module.__loader__ = module.__spec__.loader = loader
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        try:
+            self.then()
+        except Exception as error:  # never break the user's `import`
+            warnings.warn(
+                f"anykeras could not register its classes with {self.name}: {error!r}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+
+class _ThenLoader:
+    """The real loader, with `_AfterImport.done` run after the module's code."""
+
+    def __init__(self, loader: Any, hook: _AfterImport) -> None:
+        self.loader = loader
+        self.hook = hook
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.loader.exec_module(module)
+        self.hook.done(module, self.loader)
+
+    def __getattr__(self, name: str) -> Any:
+        loader = self.__dict__.get("loader")  # everything else: the real loader's
+        if loader is None:
+            raise AttributeError(name)
+        return getattr(loader, name)
+
+
+# --- Modules that moved --------------------------------------------------------------
+# Imports of the 0.1 layout keep working, with a DeprecationWarning that names the new
+# home: old name -> the modules whose names it offers, looked up in order.
+_MOVED = {
+    "anykeras.callbacks": ("anykeras.training.callbacks",),
+    "anykeras.ctc": ("anykeras.builders.ctc",),
+    "anykeras.devices": ("anykeras.training.devices",),
+    "anykeras.distributed": ("anykeras.loops.distributed",),
+    "anykeras.experiments": ("anykeras.training.sweep",),
+    "anykeras.packed": ("anykeras.speed.packed",),
+    "anykeras.plotting": ("anykeras.training.plots",),
+    "anykeras.recipes": ("anykeras.training.recipes",),
+    "anykeras.report": ("anykeras.demo.report",),
+    "anykeras.sparse": ("anykeras.layers", "anykeras.builders.sparse", "anykeras.data.encoding"),
+}
+
+
+class _MovedModules:
+    """A finder that answers an old module name with a module forwarding to the new ones."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name not in _MOVED:
+            return None
+        return importlib.util.spec_from_loader(name, self)
+
+    def create_module(self, spec: Any) -> Any:
+        return None  # the default module object
+
+    def exec_module(self, module: Any) -> None:
+        homes = [importlib.import_module(home) for home in _MOVED[module.__name__]]
+        warnings.warn(
+            f"{module.__name__} moved to {' and '.join(h.__name__ for h in homes)}; "
+            "import from there",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+        def forward(attribute: str) -> Any:
+            for home in homes:
+                if hasattr(home, attribute):
+                    return getattr(home, attribute)
+            raise AttributeError(f"module {module.__name__!r} has no attribute {attribute!r}")
+
+        module.__getattr__ = forward
+
+
+sys.meta_path.append(_MovedModules())
+
+if "keras" in sys.modules:
+    _register_with_keras()
+else:
+    sys.meta_path.insert(0, _AfterImport("keras", then=_register_with_keras))

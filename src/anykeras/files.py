@@ -30,15 +30,28 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        # mkstemp makes the file private (0600); give it the mode any new file gets.
+        tmp.chmod(0o666 & ~_umask())
         tmp.replace(path)  # atomic on POSIX: readers see the old file or the new one
     finally:
         tmp.unlink(missing_ok=True)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it: put it straight back
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomically(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as indented JSON to ``path`` atomically; return the path."""
+    """Write ``data`` as indented, strict JSON to ``path`` atomically; return the path.
+
+    Strict: a NaN or infinity is an error (`ValueError`), never a ``NaN`` that JSON
+    readers reject.
+    """
+    text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
     return Path(path)
 
 

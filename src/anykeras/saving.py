@@ -1,47 +1,178 @@
-"""Loading `.keras` files on any backend, whichever backend saved them.
+"""Portable `.keras` files: saved on one backend, loaded by plain Keras on any backend.
 
-A compiled model saved under PyTorch records its optimizer as
-``keras.src.backend.torch.optimizers.torch_rmsprop.RMSprop``, a class that exists
-only where torch is installed, so `keras.saving.load_model` fails on JAX and
-TensorFlow. `load_model` here falls back to loading the architecture and weights
-and compiling with the same optimizer settings, loss and metrics from Keras's
-backend-neutral optimizer classes.
+Two things stand between a `.keras` file and another backend:
 
-A model compiled under JAX also records ``jit_compile=True`` (what ``"auto"`` means
-there); under PyTorch that would switch on ``torch.compile``, which Keras leaves
-off by default. The loaded model gets this backend's default instead.
+1. **Registered classes.** `keras.saving.load_model` finds anykeras's classes
+   (``Classifier``, ``SparseDense``, ``RootMeanSquaredError``, ...) only once the
+   modules that register them are imported. A plain ``import anykeras`` sees to
+   that, before or after ``import keras`` (see the end of ``anykeras/__init__.py``).
+2. **What Keras writes about the backend.** A compiled model saved under PyTorch
+   records its optimizer as ``keras.src.backend.torch.optimizers.torch_rmsprop.RMSprop``,
+   a class that exists only where torch is installed, so plain Keras cannot load it
+   on JAX or TensorFlow. A model compiled under JAX records ``jit_compile=True``
+   (what ``"auto"`` resolved to there), which under PyTorch switches on
+   ``torch.compile``, off by Keras's default.
+
+`save_model` writes neutral files: it saves with `keras.Model.save`, then rewrites
+the archive's ``config.json``: each backend-specific optimizer class becomes its
+public ``keras.optimizers`` class, and ``jit_compile`` becomes ``"auto"`` (each
+backend then resolves its own default). The weights, optimizer state included, are
+Keras's own bytes. The file appears atomically: whole, or not at all.
+
+Plain ``model.save`` cannot be made neutral from outside Keras: Keras names an
+optimizer by its class (``type(optimizer).__module__``), and under PyTorch
+``keras.optimizers.RMSprop(...)`` constructs the torch-only subclass, which has no
+public Keras name, no registration and no ``get_config`` hook that changes the name
+recorded. So write files that another backend may read with `save_model`, as the
+command line and the demo write their ``model.keras``.
+`load_model` still reads files ``model.save`` wrote under PyTorch, by loading the
+architecture and weights and compiling from the neutral compile config.
+
+Example:
+>>> import tempfile
+>>> from anykeras import ClassifierSpec, build
+>>> model = build(ClassifierSpec(input_shape=(4,), hidden=(2,)), "subclassed")
+>>> model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+>>> path = save_model(model, Path(tempfile.mkdtemp()) / "model.keras")
+>>> keras.saving.load_model(path).count_params()
+13
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import keras
 
-# Imported for their registrations: the subclassed model and the custom layers.
-import anykeras.builders  # noqa: F401
+from anykeras.files import atomic_path, save_atomically
+
+__all__ = ["load_model", "save_model"]
+
+_CONFIG = "config.json"  # the member of a .keras archive that describes the model
+
+
+def _is_backend_optimizer(node: dict[str, Any]) -> bool:
+    """Whether ``node`` serializes a backend's subclass of a public Keras optimizer."""
+    module = str(node.get("module") or "")
+    return (
+        module.startswith("keras.src.backend.")
+        and ".optimizers" in module
+        and isinstance(getattr(keras.optimizers, str(node.get("class_name")), None), type)
+    )
+
+
+def _neutral_optimizers(node: Any) -> None:
+    """Rename, in place, every backend-specific optimizer class below ``node``.
+
+    Nested ones too, such as a ``LossScaleOptimizer``'s ``inner_optimizer``.
+    """
+    if isinstance(node, dict):
+        if _is_backend_optimizer(node):
+            node["module"] = "keras.optimizers"
+            node["registered_name"] = None  # as Keras writes its public classes
+        for value in node.values():
+            _neutral_optimizers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _neutral_optimizers(value)
+
+
+def _neutral(config: dict[str, Any]) -> dict[str, Any]:
+    """A compile config made backend-neutral (``config`` is not changed).
+
+    Backend-specific optimizer classes become their public ``keras.optimizers``
+    class, and ``jit_compile`` becomes ``"auto"``.
+    """
+    config = json.loads(json.dumps(config))  # deep copy
+    _neutral_optimizers(config)
+    if "jit_compile" in config:
+        config["jit_compile"] = "auto"
+    return config
+
+
+def _neutral_model_config(node: Any) -> Any:
+    """``config.json``'s content with every compile config in it made neutral.
+
+    A model's own, and that of any compiled model nested inside it.
+    """
+    if isinstance(node, dict):
+        return {
+            key: _neutral(value)
+            if key == "compile_config" and isinstance(value, dict)
+            else _neutral_model_config(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_neutral_model_config(value) for value in node]
+    return node
+
+
+def _copy_neutral(source: Path, target: Path) -> None:
+    """Copy the `.keras` archive ``source`` to ``target`` with a neutral ``config.json``.
+
+    A zip member cannot be rewritten in place, so every member is copied (streamed,
+    so large weights files never sit in memory) and ``config.json`` is replaced.
+    """
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            member.compress_type = info.compress_type
+            member.external_attr = info.external_attr
+            if info.filename == _CONFIG:
+                config = _neutral_model_config(json.loads(old.read(info)))
+                new.writestr(member, json.dumps(config))
+                continue
+            member.file_size = info.file_size  # lets zipfile pick ZIP64 for huge members
+            with old.open(info) as reader, new.open(member, "w") as writer:
+                shutil.copyfileobj(reader, writer, 1 << 20)
+
+
+def save_model(model: keras.Model, path: str | Path) -> Path:
+    """Save ``model`` to a `.keras` file that plain Keras loads on any backend.
+
+    What `keras.Model.save` writes, with a backend-neutral compile config (see the
+    module's docstring); written atomically: an existing file at ``path`` is replaced
+    only once the new one is complete.
+
+    Args:
+        model: Any Keras model: built by anykeras or not, compiled or not.
+        path: The file to write; it must end in ``.keras``.
+
+    Returns:
+        ``path``, as a `Path`.
+
+    Raises:
+        ValueError: ``path`` does not end in ``.keras``.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"path must end in .keras (a Keras model file). Received: path={path}")
+
+    def save(tmp: Path) -> None:
+        model.save(tmp)  # Keras writes its archive, then config.json is made neutral
+        with atomic_path(tmp) as neutral:
+            _copy_neutral(tmp, neutral)
+
+    return save_atomically(path, save)
 
 
 def _compile_config(path: Path) -> dict[str, Any] | None:
     with zipfile.ZipFile(path) as archive:
-        config = json.loads(archive.read("config.json"))
+        config = json.loads(archive.read(_CONFIG))
     return config.get("compile_config")
 
 
-def _neutral(config: dict[str, Any]) -> dict[str, Any]:
-    """The compile config with a backend-specific optimizer class made backend-neutral."""
-    config = json.loads(json.dumps(config))  # deep copy
-    optimizer = config.get("optimizer")
-    if isinstance(optimizer, dict) and ".backend." in str(optimizer.get("module", "")):
-        optimizer["module"] = "keras.optimizers"
-    return config
-
-
 def load_model(path: str | Path, compile: bool = True) -> keras.Model:
-    """`keras.saving.load_model`, portable across the backend that saved the file.
+    """`keras.saving.load_model`, also for files plain ``model.save`` wrote on PyTorch.
+
+    Files written by `save_model` load with plain `keras.saving.load_model`; this
+    also reads a compiled model that ``model.save`` wrote under PyTorch (see the
+    module's docstring), and gives a model compiled with ``jit_compile=True`` under
+    JAX this backend's default instead.
 
     Args:
         path: A ``.keras`` file.

@@ -1,41 +1,150 @@
-"""`ClassifierSpec`: one validated, frozen description of the course's classifier.
+"""The package's specs, constants and validators: one place for each fact, no Keras.
 
-Every builder style reads the same spec, so the Sequential, Functional and
-subclassed models cannot drift apart: the spec fixes the layers, the head, the
-loss and the metrics once.
+`ClassifierSpec` (the course's Dense classifier), `ConvSpec` (the book's MNIST
+convnet) and `SequenceSpec` (an Embedding + LSTM review classifier) each describe a
+model once; every builder style reads the same spec, so the Sequential, Functional
+and subclassed models cannot drift apart.
+
+The names the command line, the noxfile and the demo report need before (or
+without) Keras live here too: `BACKENDS`, `STYLES`, `DATASETS`, `ROUTES`. Every
+argument check in the package goes through `check_int` and `check_number`, so every
+error reads the same way as Keras's own: ``"units must be a positive integer.
+Received: units=-3"``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any, Literal
 
+#: The Keras backends anykeras runs on.
+BACKENDS = ("jax", "torch", "tensorflow")
+#: The three ways to write the same model (`anykeras.build`).
+STYLES = ("sequential", "functional", "subclassed")
+#: The book's four problems (`anykeras.training.recipes`).
+DATASETS = ("imdb", "reuters", "housing", "mnist")
+#: Ways of feeding a word model that give the same results, slowest first
+#: (`anykeras.speed`); "plain" is the course's code.
+ROUTES = ("plain", "compact", "sparse")
+
 TASKS = ("binary", "multiclass", "regression")
 ACTIVATIONS = (
-    "relu",
-    "tanh",
-    "sigmoid",
-    "elu",
-    "selu",
-    "gelu",
-    "silu",
-    "softplus",
-    "leaky_relu",
-    "linear",
-)
+    "relu", "tanh", "sigmoid", "elu", "selu", "gelu", "silu", "softplus", "leaky_relu", "linear",
+)  # fmt: skip
 
 Task = Literal["binary", "multiclass", "regression"]
 
 
-def _positive_int(value: Any) -> bool:
-    # bool is an int subclass; `True` units would be a silent bug.
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+def is_int(value: Any) -> bool:
+    """An integer, NumPy's included, but not a bool (``True`` units would be a silent bug)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_int(name: str, value: Any, minimum: int = 1, allow_none: bool = False) -> Any:
+    """``value`` as an int if it is an integer >= ``minimum``; else a `ValueError`.
+
+    Example:
+    >>> check_int("units", 3)
+    3
+    >>> check_int("units", -3)
+    Traceback (most recent call last):
+    ...
+    ValueError: units must be a positive integer. Received: units=-3
+    >>> check_int("seed", -1, minimum=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be an integer >= 0. Received: seed=-1
+    """
+    if value is None and allow_none:
+        return None
+    if not is_int(value) or int(value) < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        none = "None or " if allow_none else ""
+        raise ValueError(f"{name} must be {none}{kind}. Received: {name}={value!r}")
+    return int(value)
+
+
+def check_number(
+    name: str, value: Any, low: float = 0.0, high: float = math.inf, *, open_low: bool = True
+) -> float:
+    """``value`` as a float if it is a finite number in the range; else a `ValueError`.
+
+    The range is ``(low, high)``, or ``[low, high)`` with ``open_low=False``.
+
+    Example:
+    >>> check_number("learning_rate", 1e-3)
+    0.001
+    >>> check_number("learning_rate", float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: learning_rate must be a finite number > 0. Received: learning_rate=nan
+    """
+    number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    inside = number and math.isfinite(value) and value < high
+    inside = inside and (value > low if open_low else value >= low)
+    if not inside:
+        bound = f"> {low:g}" if open_low else f">= {low:g}"
+        upper = "" if high == math.inf else f" and < {high:g}"
+        raise ValueError(
+            f"{name} must be a finite number {bound}{upper}. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``choices``; else a `ValueError` listing them.
+
+    Example:
+    >>> check_choice("task", "ranking", TASKS)
+    Traceback (most recent call last):
+    ...
+    ValueError: task must be one of ('binary', 'multiclass', 'regression'). Received: task='ranking'
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}. Received: {name}={value!r}")
+    return value
+
+
+def _int_tuple(
+    name: str, value: Any, what: str, allow_empty: bool = False, scalar: bool = False
+) -> tuple[int, ...]:
+    """``value`` as a tuple of positive integers (with ``scalar``, a lone int is a 1-tuple)."""
+    items = (value,) if scalar and is_int(value) else value
+    if (
+        not isinstance(items, Sequence)
+        or isinstance(items, str)
+        or (not items and not allow_empty)
+        or not all(is_int(v) and int(v) > 0 for v in items)
+    ):
+        raise ValueError(f"{name} must be {what}. Received: {name}={value!r}")
+    return tuple(int(v) for v in items)
+
+
+class _Config:
+    """``to_config`` / ``from_config`` for a frozen dataclass of JSON-friendly fields."""
+
+    def replace(self, **changes: Any) -> Any:
+        """Return a copy with some fields changed (and validated again)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-friendly dict that `from_config` turns back into the same spec."""
+        return {
+            key: list(value) if isinstance(value, tuple) else value
+            for key, value in dataclasses.asdict(self).items()  # type: ignore[call-overload]
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        """Rebuild a spec from `to_config`'s dict."""
+        return cls(**config)
 
 
 @dataclasses.dataclass(frozen=True)
-class ClassifierSpec:
+class ClassifierSpec(_Config):
     """A densely connected classifier (or regressor), described once.
 
     The head follows from the task: ``"binary"`` ends in ``Dense(1, sigmoid)``,
@@ -65,7 +174,7 @@ class ClassifierSpec:
     >>> ClassifierSpec(input_shape=(8,), dropout=1.5)
     Traceback (most recent call last):
     ...
-    ValueError: dropout must be a number in [0, 1). Received: dropout=1.5
+    ValueError: dropout must be a finite number >= 0 and < 1. Received: dropout=1.5
     """
 
     input_shape: tuple[int, ...]
@@ -83,56 +192,28 @@ class ClassifierSpec:
     seed: int = 1337
 
     def __post_init__(self) -> None:
-        shape = (self.input_shape,) if isinstance(self.input_shape, int) else self.input_shape
-        if (
-            not isinstance(shape, Sequence)
-            or isinstance(shape, str)
-            or len(shape) == 0
-            or not all(_positive_int(d) for d in shape)
-        ):
-            raise ValueError(
-                "input_shape must be a non-empty tuple of positive integers "
-                f"(one sample, no batch axis). Received: input_shape={self.input_shape!r}"
-            )
-        object.__setattr__(self, "input_shape", tuple(shape))
-
-        if (
-            not isinstance(self.hidden, Sequence)
-            or isinstance(self.hidden, str)
-            or not all(_positive_int(u) for u in self.hidden)
-        ):
-            raise ValueError(
-                "hidden must be a sequence of positive integers (units per layer). "
-                f"Received: hidden={self.hidden!r}"
-            )
-        object.__setattr__(self, "hidden", tuple(self.hidden))
-
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {ACTIVATIONS}. Received: activation={self.activation!r}"
-            )
-        if self.task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}. Received: task={self.task!r}")
+        shape = _int_tuple(
+            "input_shape",
+            self.input_shape,
+            "a non-empty tuple of positive integers (one sample, no batch axis)",
+            scalar=True,
+        )
+        object.__setattr__(self, "input_shape", shape)
+        hidden = _int_tuple(
+            "hidden", self.hidden, "a sequence of positive integers (units per layer)", True
+        )
+        object.__setattr__(self, "hidden", hidden)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("task", self.task, TASKS)
         if self.task == "multiclass":
-            if not (_positive_int(self.num_classes) and self.num_classes >= 2):
-                raise ValueError(
-                    "num_classes must be an integer >= 2 for task='multiclass'. "
-                    f"Received: num_classes={self.num_classes!r}"
-                )
+            check_int("num_classes", self.num_classes, minimum=2)
         elif self.num_classes is not None:
             raise ValueError(
                 f"num_classes only applies to task='multiclass'; leave it None for "
                 f"task={self.task!r}. Received: num_classes={self.num_classes!r}"
             )
-        if (
-            isinstance(self.dropout, bool)
-            or not isinstance(self.dropout, (int, float))
-            or not 0 <= self.dropout < 1
-        ):
-            raise ValueError(
-                f"dropout must be a number in [0, 1). Received: dropout={self.dropout!r}"
-            )
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+        check_number("dropout", self.dropout, 0, 1, open_low=False)
+        if not is_int(self.seed):
             raise ValueError(f"seed must be an integer. Received: seed={self.seed!r}")
 
     @property
@@ -164,32 +245,127 @@ class ClassifierSpec:
         """Metrics reported by `fit` and `evaluate`: accuracy, or MAE for regression."""
         return ["mae"] if self.task == "regression" else ["accuracy"]
 
-    def replace(self, **changes: Any) -> ClassifierSpec:
-        """Return a copy with some fields changed (and validated again).
+
+@dataclasses.dataclass(frozen=True)
+class ConvSpec(_Config):
+    """A small image classifier: stacked 3x3 convolutions with max pooling between.
+
+    Args:
+        input_shape: ``(height, width, channels)`` of one image.
+        filters: Filters of each convolution; a max pooling sits between two.
+        kernel_size: Side of the square convolution kernels.
+        pool_size: Side of the square max-pooling windows.
+        num_classes: Classes of the softmax head.
+        activation: Activation of the convolutions.
+
+    Example:
+    >>> ConvSpec().loss
+    'sparse_categorical_crossentropy'
+    >>> ConvSpec(filters=(0,))
+    Traceback (most recent call last):
+    ...
+    ValueError: filters must be a non-empty tuple of positive integers. Received: filters=(0,)
+    """
+
+    # MNIST digits: 28x28 pixels, one channel.
+    input_shape: tuple[int, int, int] = (28, 28, 1)
+    # The book's 32-64-128 filters.
+    filters: tuple[int, ...] = (32, 64, 128)
+    kernel_size: int = 3
+    pool_size: int = 2
+    # Ten digits.
+    num_classes: int = 10
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        shape = _int_tuple("input_shape", self.input_shape, "(height, width, channels)")
+        if len(shape) != 3:
+            raise ValueError(
+                "input_shape must be (height, width, channels) of positive integers. "
+                f"Received: input_shape={self.input_shape!r}"
+            )
+        object.__setattr__(self, "input_shape", shape)
+        filters = _int_tuple("filters", self.filters, "a non-empty tuple of positive integers")
+        object.__setattr__(self, "filters", filters)
+        check_int("kernel_size", self.kernel_size)
+        check_int("pool_size", self.pool_size)
+        check_int("num_classes", self.num_classes, minimum=2)
+        side = min(self.input_shape[:2])
+        for i in range(len(self.filters)):
+            side -= self.kernel_size - 1
+            if side < 1:
+                raise ValueError(
+                    f"the image is too small for {len(self.filters)} convolutions of size "
+                    f"{self.kernel_size}: it shrinks to nothing at convolution {i + 1}. "
+                    f"Received: input_shape={self.input_shape!r}"
+                )
+            if i < len(self.filters) - 1:
+                side //= self.pool_size
+
+    @property
+    def loss(self) -> str:
+        """Integer labels, softmax head."""
+        return "sparse_categorical_crossentropy"
+
+    @property
+    def metrics(self) -> list[str]:
+        """Accuracy."""
+        return ["accuracy"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceSpec(_Config):
+    """A binary sequence classifier: Embedding -> LSTM -> Dense(1, sigmoid).
+
+    Args:
+        num_words: Vocabulary size (ids are below it), as in ``load_data(num_words=...)``.
+        maxlen: Ids per review after padding or truncating.
+        embedding_dim: Size of each word vector.
+        units: LSTM units.
+
+    Example:
+    >>> SequenceSpec().input_shape
+    (200,)
+    >>> SequenceSpec(units=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: units must be a positive integer. Received: units=0
+    """
+
+    # The course's IMDB vocabulary.
+    num_words: int = 10_000
+    # Most reviews fit in 200 words; longer ones keep their last 200.
+    maxlen: int = 200
+    # Small vectors and a small LSTM: trains on a CPU in a minute or so.
+    embedding_dim: int = 32
+    units: int = 32
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            check_int(field.name, getattr(self, field.name))
+
+    @property
+    def input_shape(self) -> tuple[int]:
+        """``(maxlen,)``: one padded review."""
+        return (self.maxlen,)
+
+    @property
+    def loss(self) -> str:
+        """Binary crossentropy, for the sigmoid head."""
+        return "binary_crossentropy"
+
+    @property
+    def metrics(self) -> list[str]:
+        """Accuracy."""
+        return ["accuracy"]
+
+    def pad(self, sequences: Sequence[Sequence[int]]) -> Any:
+        """Pad or truncate reviews at the front to ``maxlen`` ids (int32).
 
         Example:
-        >>> ClassifierSpec(input_shape=(8,)).replace(activation="tanh").activation
-        'tanh'
+        >>> SequenceSpec(maxlen=4).pad([[1, 5, 9], [1, 2, 3, 4, 5, 6]]).tolist()
+        [[0, 1, 5, 9], [3, 4, 5, 6]]
         """
-        return dataclasses.replace(self, **changes)
+        import keras  # here, so that the specs stay importable without Keras
 
-    def to_config(self) -> dict[str, Any]:
-        """A JSON-friendly dict that `from_config` turns back into the same spec."""
-        config = dataclasses.asdict(self)
-        config["input_shape"] = list(self.input_shape)
-        config["hidden"] = list(self.hidden)
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> ClassifierSpec:
-        """Rebuild a spec from `to_config`'s dict.
-
-        Example:
-        >>> spec = ClassifierSpec(input_shape=(8,), task="multiclass", num_classes=3)
-        >>> ClassifierSpec.from_config(spec.to_config()) == spec
-        True
-        """
-        config = dict(config)
-        config["input_shape"] = tuple(config["input_shape"])
-        config["hidden"] = tuple(config["hidden"])
-        return cls(**config)
+        return keras.utils.pad_sequences(sequences, maxlen=self.maxlen, dtype="int32")

@@ -1,4 +1,10 @@
-"""Build one `ClassifierSpec` as a Sequential, Functional or subclassed model."""
+"""Build one spec as a Sequential, Functional or subclassed model: `build`.
+
+Read `dense` first (the Dense stack every style shares), then `sequential`,
+`functional` and `subclassed`: the same model written three ways. `sparse` is the same
+model reading word ids; `convnet`, `recurrent`, `topologies` and `ctc` are the book's
+later models (CTC sequence labelling sits here, with the other models).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,12 @@ from typing import Any
 import keras
 
 from anykeras.builders import convnet, recurrent
-from anykeras.builders.convnet import ConvClassifier, ConvSpec
+from anykeras.builders.convnet import ConvClassifier
 from anykeras.builders.functional import build_functional
-from anykeras.builders.recurrent import SequenceClassifier, SequenceSpec
+from anykeras.builders.recurrent import SequenceClassifier
 from anykeras.builders.sequential import build_sequential
 from anykeras.builders.subclassed import Classifier, build_subclassed
-from anykeras.spec import ClassifierSpec
-
-STYLES = ("sequential", "functional", "subclassed")
+from anykeras.spec import STYLES, ClassifierSpec, ConvSpec, SequenceSpec, check_choice
 
 AnySpec = ClassifierSpec | ConvSpec | SequenceSpec
 
@@ -56,8 +60,7 @@ def build(spec: AnySpec, style: str = "functional") -> keras.Model:
             "spec must be a ClassifierSpec, ConvSpec or SequenceSpec. "
             f"Received: {type(spec).__name__}"
         )
-    if style not in STYLES:
-        raise ValueError(f"style must be one of {STYLES}. Received: style={style!r}")
+    check_choice("style", style, STYLES)
     return _BUILDERS[type(spec)][style](spec)
 
 

@@ -6,104 +6,12 @@ Dense(10, softmax): 104,202 parameters, as printed in the book.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import keras
 from keras import ops
 
-
-def _positive_ints(value: Any) -> bool:
-    return isinstance(value, tuple) and all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class ConvSpec:
-    """A small image classifier: stacked 3x3 convolutions with max pooling between.
-
-    Args:
-        input_shape: ``(height, width, channels)`` of one image.
-        filters: Filters of each convolution; a max pooling sits between two.
-        kernel_size: Side of the square convolution kernels.
-        pool_size: Side of the square max-pooling windows.
-        num_classes: Classes of the softmax head.
-        activation: Activation of the convolutions.
-
-    Example:
-    >>> ConvSpec().loss
-    'sparse_categorical_crossentropy'
-    >>> ConvSpec(filters=(0,))
-    Traceback (most recent call last):
-    ...
-    ValueError: filters must be a non-empty tuple of positive integers. Received: filters=(0,)
-    """
-
-    # MNIST digits: 28x28 pixels, one channel.
-    input_shape: tuple[int, int, int] = (28, 28, 1)
-    # The book's 32-64-128 filters.
-    filters: tuple[int, ...] = (32, 64, 128)
-    kernel_size: int = 3
-    pool_size: int = 2
-    # Ten digits.
-    num_classes: int = 10
-    activation: str = "relu"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "input_shape", tuple(self.input_shape))
-        object.__setattr__(self, "filters", tuple(self.filters))
-        if len(self.input_shape) != 3 or not _positive_ints(self.input_shape):
-            raise ValueError(
-                "input_shape must be (height, width, channels) of positive integers. "
-                f"Received: input_shape={self.input_shape!r}"
-            )
-        if not self.filters or not _positive_ints(self.filters):
-            raise ValueError(
-                "filters must be a non-empty tuple of positive integers. "
-                f"Received: filters={self.filters!r}"
-            )
-        for name in ("kernel_size", "pool_size"):
-            if not _positive_ints((getattr(self, name),)):
-                raise ValueError(
-                    f"{name} must be a positive integer. Received: {name}={getattr(self, name)!r}"
-                )
-        if not _positive_ints((self.num_classes,)) or self.num_classes < 2:
-            raise ValueError(
-                f"num_classes must be an integer >= 2. Received: num_classes={self.num_classes!r}"
-            )
-        side = min(self.input_shape[:2])
-        for i in range(len(self.filters)):
-            side -= self.kernel_size - 1
-            if side < 1:
-                raise ValueError(
-                    f"the image is too small for {len(self.filters)} convolutions of size "
-                    f"{self.kernel_size}: it shrinks to nothing at convolution {i + 1}. "
-                    f"Received: input_shape={self.input_shape!r}"
-                )
-            if i < len(self.filters) - 1:
-                side //= self.pool_size
-
-    @property
-    def loss(self) -> str:
-        """Integer labels, softmax head."""
-        return "sparse_categorical_crossentropy"
-
-    @property
-    def metrics(self) -> list[str]:
-        """Accuracy."""
-        return ["accuracy"]
-
-    def to_config(self) -> dict[str, Any]:
-        """A JSON-friendly dict for `from_config`."""
-        return {
-            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> ConvSpec:
-        """Rebuild from `to_config`'s dict."""
-        return cls(**config)
+from anykeras.spec import ConvSpec
 
 
 def conv_layers(spec: ConvSpec) -> list[keras.layers.Layer]:

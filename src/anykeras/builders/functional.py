@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from anykeras.builders.sequential import head_layer, hidden_layers
+from anykeras.builders.dense import head_layer, hidden_layers
 from anykeras.spec import ClassifierSpec
 
 

@@ -6,82 +6,12 @@ default, so the LSTM's last step sees real words) to ``maxlen``.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
 from typing import Any
 
 import keras
-import numpy as np
 from keras import ops
 
-
-@dataclasses.dataclass(frozen=True)
-class SequenceSpec:
-    """A binary sequence classifier: Embedding -> LSTM -> Dense(1, sigmoid).
-
-    Args:
-        num_words: Vocabulary size (ids are below it), as in ``load_data(num_words=...)``.
-        maxlen: Ids per review after padding or truncating.
-        embedding_dim: Size of each word vector.
-        units: LSTM units.
-
-    Example:
-    >>> SequenceSpec().input_shape
-    (200,)
-    >>> SequenceSpec(units=0)
-    Traceback (most recent call last):
-    ...
-    ValueError: units must be a positive integer. Received: units=0
-    """
-
-    # The course's IMDB vocabulary.
-    num_words: int = 10_000
-    # Most reviews fit in 200 words; longer ones keep their last 200.
-    maxlen: int = 200
-    # Small vectors and a small LSTM: trains on a CPU in a minute or so.
-    embedding_dim: int = 32
-    units: int = 32
-
-    def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(
-                    f"{field.name} must be a positive integer. Received: {field.name}={value!r}"
-                )
-
-    @property
-    def input_shape(self) -> tuple[int]:
-        """``(maxlen,)``: one padded review."""
-        return (self.maxlen,)
-
-    @property
-    def loss(self) -> str:
-        """Binary crossentropy, for the sigmoid head."""
-        return "binary_crossentropy"
-
-    @property
-    def metrics(self) -> list[str]:
-        """Accuracy."""
-        return ["accuracy"]
-
-    def to_config(self) -> dict[str, Any]:
-        """A JSON-friendly dict for `from_config`."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> SequenceSpec:
-        """Rebuild from `to_config`'s dict."""
-        return cls(**config)
-
-    def pad(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
-        """Pad or truncate reviews at the front to ``maxlen`` ids (int32).
-
-        Example:
-        >>> SequenceSpec(maxlen=4).pad([[1, 5, 9], [1, 2, 3, 4, 5, 6]]).tolist()
-        [[0, 1, 5, 9], [3, 4, 5, 6]]
-        """
-        return keras.utils.pad_sequences(sequences, maxlen=self.maxlen, dtype="int32")
+from anykeras.spec import SequenceSpec
 
 
 def sequence_layers(spec: SequenceSpec) -> list[keras.layers.Layer]:

@@ -22,21 +22,16 @@ from typing import Any
 
 import keras
 
-from anykeras.spec import ACTIVATIONS
+from anykeras.spec import ACTIVATIONS, check_choice, check_int
 
 
 def _check_positive(**values: Any) -> None:
-    """Raise for any value that is not a positive int (bools are refused too)."""
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        check_int(name, value)
 
 
 def _check_activation(activation: str) -> None:
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"activation must be one of {ACTIVATIONS}. Received: activation={activation!r}"
-        )
+    check_choice("activation", activation, ACTIVATIONS)
 
 
 def two_branch(

@@ -5,8 +5,17 @@ Modules:
         what the ``keras.datasets`` module of the same name returns. Files are taken from
         ``path=``, ``$ANYKERAS_DATA_DIR``, Keras's cache (``~/.keras/datasets``), then
         Keras's download; pickled files are only opened when their sha256 is known.
-    encoding: ``multi_hot``, ``one_hot``, ``pad``, ``Standardizer``/``standardize``.
+    encoding: ``multi_hot``, ``one_hot``, ``pad``, ``unique_ids``, ``check_labels``.
+    features: ``Standardizer``/``standardize`` (also importable from ``encoding``).
+    sequences: ragged id sequences (``flatten``, ``unflatten``) and the steps IMDB and
+        Reuters share (``keras_sequences``, ``decode``).
     synthetic: small deterministic data in the same formats (``imdb_like`` ...).
+
+Errors:
+    DataNotFoundError: a file is nowhere and could not be downloaded (a FileNotFoundError).
+    DataFileError: a file was found but is damaged or not the file it should be (a
+        ValueError); the message names the file and what is wrong.
+    UntrustedFileError: a DataFileError for a pickled file whose sha256 is not known.
 
 Example:
     >>> from anykeras.data import encoding, synthetic
@@ -17,17 +26,34 @@ Example:
 
 from __future__ import annotations
 
-from anykeras.data import boston_housing, encoding, imdb, mnist, reuters, synthetic
-from anykeras.data._files import DATA_DIR_ENV, DataNotFoundError, UntrustedFileError
+from anykeras.data import (
+    boston_housing,
+    encoding,
+    features,
+    imdb,
+    mnist,
+    reuters,
+    sequences,
+    synthetic,
+)
+from anykeras.data._files import (
+    DATA_DIR_ENV,
+    DataFileError,
+    DataNotFoundError,
+    UntrustedFileError,
+)
 
 __all__ = [
     "DATA_DIR_ENV",
+    "DataFileError",
     "DataNotFoundError",
     "UntrustedFileError",
     "boston_housing",
     "encoding",
+    "features",
     "imdb",
     "mnist",
     "reuters",
+    "sequences",
     "synthetic",
 ]

@@ -1,4 +1,4 @@
-"""Find a data file (offline first) and open it safely.
+"""Where a data file comes from (offline first), and the errors about data files.
 
 Where a file comes from, in order:
 
@@ -7,24 +7,16 @@ Where a file comes from, in order:
 3. Keras's cache, ``$KERAS_HOME/datasets/<filename>`` (``~/.keras/datasets`` by default);
 4. Keras's own download (``keras.utils.get_file`` with Keras's URL and hash).
 
-When all four fail, one :class:`DataNotFoundError` lists every place looked at.
-
-IMDB and Reuters ``.npz`` files hold pickled object arrays, and unpickling runs code, so
-:func:`load_npz` only unpickles a file whose sha256 is a known one
-(:class:`UntrustedFileError` otherwise). Files without pickles load with
-``allow_pickle=False``.
+When all four fail, one :class:`DataNotFoundError` lists every place looked at. Reading a
+found file safely is ``anykeras.data._reading``'s job.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
-import zipfile
 from pathlib import Path
 
-import numpy as np
 from keras.utils import get_file
 
 DATA_DIR_ENV = "ANYKERAS_DATA_DIR"
@@ -35,12 +27,26 @@ class DataNotFoundError(FileNotFoundError):
     """A data file is in none of the places looked at and could not be downloaded."""
 
 
-class UntrustedFileError(ValueError):
-    """A file holding pickled arrays has a sha256 that is not a known one."""
+class DataFileError(ValueError):
+    """A data file was found but is damaged or is not the file it should be.
+
+    Raised for a file that is not a zip archive, is cut short, lacks an array, holds
+    arrays of the wrong dtype or shape, or (for a word index) is not a JSON object of
+    words to ranks. The message names the file and what is wrong with it.
+    """
 
 
-# Both are exported by anykeras.data; tracebacks name them there.
-DataNotFoundError.__module__ = UntrustedFileError.__module__ = "anykeras.data"
+class UntrustedFileError(DataFileError):
+    """A file holding pickled arrays has a sha256 that is not a known one.
+
+    A damaged copy of a known file is refused this way too, before anything in it is read.
+    """
+
+
+# All three are exported by anykeras.data; tracebacks name them there.
+for _error in (DataNotFoundError, DataFileError, UntrustedFileError):
+    _error.__module__ = "anykeras.data"
+del _error
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +76,24 @@ class DataFile:
         """Whether the file holds pickled arrays (and so needs a known sha256)."""
         return bool(self.known_sha256)
 
+    def error(self, path: str | os.PathLike[str], problem: str) -> DataFileError:
+        """A :class:`DataFileError` for the copy at ``path``: the file, then ``problem``.
+
+        Args:
+            path: The file that is wrong.
+            problem: What it must be and what it is, in Keras's wording
+                (``"<what was expected>. Received: <what was found>"``).
+
+        Returns:
+            The error, for the caller to raise.
+
+        Example:
+            >>> npz = DataFile("mnist.npz", "mnist", "")
+            >>> print(npz.error("m.npz", "x_train must be 3-D. Received: x_train.ndim=1"))
+            m.npz is not a valid mnist.npz: x_train must be 3-D. Received: x_train.ndim=1.
+        """
+        return DataFileError(f"{path} is not a valid {self.filename}: {problem}.")
+
 
 def keras_home() -> Path:
     """Keras's home folder, as Keras chooses it: ``$KERAS_HOME``, else ``~/.keras``.
@@ -97,6 +121,7 @@ def locate(file: DataFile, path: str | os.PathLike[str] | None = None) -> Path:
     Raises:
         DataNotFoundError: The file is nowhere and could not be downloaded (for example
             offline), or ``path`` is not an existing file.
+        TypeError: ``path`` is neither ``None``, a ``str`` nor an ``os.PathLike``.
 
     Example:
         >>> from anykeras.data import mnist
@@ -107,15 +132,7 @@ def locate(file: DataFile, path: str | os.PathLike[str] | None = None) -> Path:
         DataNotFoundError True
     """
     if path is not None:
-        explicit = Path(path).expanduser()
-        if explicit.is_file():
-            return explicit
-        raise DataNotFoundError(
-            f"path={str(path)!r} is not a file (expected a copy of {file.filename}). "
-            f"Pass the path of an existing {file.filename}, or leave path=None to look in "
-            f"${DATA_DIR_ENV}, in Keras's cache and then download it."
-        )
-
+        return _explicit(file, path)
     looked: list[str] = []
     data_dir = os.environ.get(DATA_DIR_ENV, "")
     if data_dir:
@@ -126,13 +143,10 @@ def locate(file: DataFile, path: str | os.PathLike[str] | None = None) -> Path:
             looked.append(str(candidate))
     else:
         looked.append(f"${DATA_DIR_ENV}/{file.subdir}/{file.filename} ({DATA_DIR_ENV} is not set)")
-
-    cache = keras_home() / "datasets"
-    cached = cache / file.filename
+    cached = keras_home() / "datasets" / file.filename
     if cached.is_file():
         return cached
     looked.append(str(cached))
-
     try:
         return Path(
             get_file(
@@ -145,115 +159,34 @@ def locate(file: DataFile, path: str | os.PathLike[str] | None = None) -> Path:
     except Exception as exc:  # any download failure becomes one clear error
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         looked.append(f"download from {file.origin} failed: {reason}")
-    places = "\n".join(f"  - {place}" for place in looked)
+    raise _not_found(file, looked) from None
+
+
+def _explicit(file: DataFile, path: str | os.PathLike[str]) -> Path:
+    """``path`` if it is an existing file; else a clear error."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be None, a str or an os.PathLike (the path of {file.filename}). "
+            f"Received: path={path!r} of type {type(path).__name__}"
+        )
+    explicit = Path(path).expanduser()
+    if explicit.is_file():
+        return explicit
     raise DataNotFoundError(
+        f"path must be an existing copy of {file.filename}, or None to look in "
+        f"${DATA_DIR_ENV}, in Keras's cache and then download it. "
+        f"Received: path={str(path)!r}, which is not a file"
+    )
+
+
+def _not_found(file: DataFile, looked: list[str]) -> DataNotFoundError:
+    """The error that lists every place looked at and the three ways to provide the file."""
+    places = "\n".join(f"  - {place}" for place in looked)
+    return DataNotFoundError(
         f"Could not find the data file {file.filename}. Looked in:\n{places}\n"
         "Provide it in one of these ways:\n"
         f"  - set {DATA_DIR_ENV} to a folder holding {file.subdir}/{file.filename} "
         f"(or {file.filename});\n"
-        f"  - put {file.filename} in {cache}/ (Keras's cache);\n"
+        f"  - put {file.filename} in {keras_home() / 'datasets'}/ (Keras's cache);\n"
         f"  - pass path='/path/to/{file.filename}' to the loader."
-    ) from None
-
-
-def sha256(path: str | os.PathLike[str]) -> str:
-    """The sha256 hex digest of a file, read in 1 MiB blocks.
-
-    Args:
-        path: The file.
-
-    Returns:
-        64 lowercase hex digits.
-    """
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def check_trusted(path: str | os.PathLike[str], known_sha256: frozenset[str]) -> str:
-    """Refuse a file whose sha256 is not one of ``known_sha256``.
-
-    Args:
-        path: The file about to be unpickled.
-        known_sha256: The digests of files known to be safe.
-
-    Returns:
-        The file's sha256.
-
-    Raises:
-        UntrustedFileError: The digest is not a known one.
-    """
-    digest = sha256(path)
-    if digest not in known_sha256:
-        known = ", ".join(sorted(known_sha256))
-        raise UntrustedFileError(
-            f"Refusing to load {path}: it holds pickled arrays, and pickled files are only "
-            "loaded when their sha256 is a known one (unpickling can run arbitrary code). "
-            f"Received sha256 {digest}; known: {known}. Use the file Keras downloads or the "
-            f"copy in the shared data folder (${DATA_DIR_ENV})."
-        )
-    return digest
-
-
-def load_npz(
-    path: str | os.PathLike[str], file: DataFile, keys: tuple[str, ...]
-) -> dict[str, np.ndarray]:
-    """Read the arrays ``keys`` from the ``.npz`` at ``path``, never unpickling blindly.
-
-    Args:
-        path: The ``.npz`` file.
-        file: What the file should be; if ``file.pickled``, its sha256 is checked first.
-        keys: The arrays the file must hold.
-
-    Returns:
-        A dict from each key to its array.
-
-    Raises:
-        UntrustedFileError: A pickled file whose sha256 is not a known one (checked before
-            anything is unpickled).
-        ValueError: The file is not a readable ``.npz`` or lacks one of ``keys``.
-    """
-    if file.pickled:
-        check_trusted(path, file.known_sha256)
-    try:
-        with np.load(path, allow_pickle=file.pickled) as archive:
-            found = sorted(archive.files)
-            arrays = {key: archive[key] for key in keys if key in found}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"Could not read {path} as {file.filename}: {exc}") from exc
-    missing = [key for key in keys if key not in arrays]
-    if missing:
-        raise ValueError(
-            f"{path} is not a {file.filename} file: expected arrays {list(keys)}, found {found}"
-        )
-    return arrays
-
-
-def load_word_index(path: str | os.PathLike[str]) -> dict[str, int]:
-    """Read a word-index JSON file (``{"word": rank, ...}``).
-
-    Args:
-        path: The JSON file.
-
-    Returns:
-        The dict from word to rank (1 = most frequent).
-
-    Raises:
-        ValueError: The file is not valid JSON or not an object of word -> integer rank.
-    """
-    try:
-        with Path(path).open(encoding="utf-8") as stream:
-            index = json.load(stream)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path} is not a valid word-index JSON file: {exc}") from exc
-    if not isinstance(index, dict) or not all(
-        isinstance(word, str) and isinstance(rank, int) for word, rank in index.items()
-    ):
-        raise ValueError(
-            f"{path} is not a word index: expected a JSON object mapping words to integer "
-            f"ranks, received a {type(index).__name__}"
-            + ("" if not isinstance(index, dict) else " with non-integer values")
-        )
-    return index
+    )

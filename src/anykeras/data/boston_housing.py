@@ -20,13 +20,14 @@ import os
 
 import numpy as np
 
-from anykeras.data import _files
+from anykeras.data import _checks, _files
 
 NPZ = _files.DataFile(
     filename="boston_housing.npz",
     subdir="boston_housing",
     keras_hash="f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5",
 )
+NUM_FEATURES = 13
 
 
 def load_data(
@@ -45,18 +46,22 @@ def load_data(
         ``(n,)``.
 
     Raises:
+        ValueError: ``test_split`` is outside ``[0, 1)``, or ``seed`` is not an integer in
+            ``[0, 2**32)``.
         DataNotFoundError: No copy was found and none could be downloaded.
-        ValueError: ``test_split`` is outside ``[0, 1)``, or the file is not a housing npz.
+        DataFileError: The file is damaged or not a housing npz: not a zip archive, cut
+            short, missing ``x`` or ``y``, ``x`` not a numeric ``(n, 13)`` array, ``y`` not
+            numeric ``(n,)``, or a different number of rows and targets.
 
     Example:
         See the module docstring (this needs the real data).
     """
-    if not 0 <= test_split < 1:
-        raise ValueError(f"expected test_split in [0, 1), received {test_split!r}")
-    arrays = _files.load_npz(_files.locate(NPZ, path), NPZ, ("x", "y"))
-    x, y = arrays["x"], arrays["y"]
+    test_split = _checks.check_test_split(test_split)
+    rng = np.random.RandomState(_checks.check_seed(seed))
+    npz = _checks.NpzArrays.read(NPZ, ("x", "y"), path)
+    x, y = npz.pair("x", "y", kind="number", shape=(NUM_FEATURES,), targets=True)
     indices = np.arange(len(x))
-    np.random.RandomState(seed).shuffle(indices)
+    rng.shuffle(indices)
     x, y = x[indices], y[indices]
     split = int(len(x) * (1 - test_split))
     return (x[:split], y[:split]), (x[split:], y[split:])

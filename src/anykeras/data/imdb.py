@@ -3,9 +3,9 @@
 25,000 training and 25,000 test reviews, each a list of word ids (a word's frequency rank
 plus ``index_from``), labelled 1 (positive) or 0 (negative). :func:`load_data` follows
 keras/src/datasets/imdb.py (Apache 2.0): same arrays, dtypes and order, computed with
-vectorised NumPy. :func:`encode` turns a new review's text into the same ids, tokenised the
-way the data set was built; :func:`decode` turns ids back into words (the book's
-Listing 4.2).
+vectorised NumPy (the steps shared with Reuters are in ``anykeras.data.sequences``).
+:func:`encode` turns a new review's text into the same ids, tokenised the way the data set
+was built; :func:`decode` turns ids back into words (the book's Listing 4.2).
 
 The files are found by ``anykeras.data._files.locate``: ``path=``, then
 ``$ANYKERAS_DATA_DIR/imdb/``, then ``~/.keras/datasets``, then Keras's download.
@@ -20,15 +20,27 @@ Example:
 
 from __future__ import annotations
 
-import functools
 import os
+import reprlib
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 
-from anykeras.data import _files
-from anykeras.data.encoding import flatten, unflatten
+from anykeras.data import _checks, _files, _reading, sequences
+from anykeras.data.sequences import keras_sequences
+
+__all__ = [
+    "NPZ",
+    "NUM_CLASSES",
+    "TOKENIZER_FILTERS",
+    "WORD_INDEX",
+    "decode",
+    "encode",
+    "get_word_index",
+    "keras_sequences",  # now in anykeras.data.sequences; kept here for old imports
+    "load_data",
+    "tokenize",
+]
 
 NPZ = _files.DataFile(
     filename="imdb.npz",
@@ -48,6 +60,7 @@ WORD_INDEX = _files.DataFile(
     subdir="imdb",
     keras_hash="bfafd718b763782e994055a2d397834f",  # md5, as Keras checks it
 )
+NUM_CLASSES = 2  # 0 negative, 1 positive
 
 # How the data set was tokenised (Keras's old Tokenizer on Python 2 byte strings): ASCII
 # letters lowercased, these characters turned into spaces, split on ASCII whitespace.
@@ -74,13 +87,19 @@ def load_data(
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load IMDB as ``keras.datasets.imdb.load_data`` does, from a local copy if there is one.
 
+    Where Keras takes a bad value silently, this refuses it before reading the file:
+    each option must be an integer ``>= 0`` (``num_words``, ``maxlen``, ``start_char`` and
+    ``oov_char`` may be ``None``), so ``num_words=-5``, which Keras turns into reviews of
+    nothing but ``oov_char``, is a ``ValueError``; ``seed`` must be in ``[0, 2**32)``.
+
     Args:
         path: An explicit ``imdb.npz`` file. ``None`` looks in ``$ANYKERAS_DATA_DIR``, in
             Keras's cache, then downloads.
         num_words: Keep ids below ``num_words``; others become ``oov_char``. ``None`` (or 0)
             means the largest id present, which Keras also maps to ``oov_char``.
         skip_top: Ids below ``skip_top`` (start character included) become ``oov_char``.
-        maxlen: Drop reviews whose length (with start character) is ``>= maxlen``.
+        maxlen: Drop reviews whose length (with start character) is ``>= maxlen``;
+            ``None`` (or 0) keeps every review.
         seed: Seed of the ``RandomState`` that shuffles train, then test.
         start_char: Id put at the start of every review; ``None`` for none.
         oov_char: Id that replaces cut-off words; ``None`` drops them instead.
@@ -91,9 +110,12 @@ def load_data(
         ``int``, ``y_*`` int64 arrays of 0/1 labels.
 
     Raises:
+        ValueError: An option is invalid (see above), or ``maxlen`` leaves no review in
+            train or test.
         DataNotFoundError: No copy of ``imdb.npz`` was found and it could not be downloaded.
-        UntrustedFileError: The file's sha256 is not a known one (it is not unpickled).
-        ValueError: ``maxlen`` leaves no review in train or test.
+        UntrustedFileError: The file's sha256 is not a known one (a different or damaged
+            copy); it is not unpickled.
+        DataFileError: The file lacks an array or holds the wrong kind of arrays.
 
     Example:
         With ``ANYKERAS_DATA_DIR`` set to the shared data folder (or ``imdb.npz`` in
@@ -102,17 +124,7 @@ def load_data(
 
             (x_train, y_train), (x_test, y_test) = load_data(num_words=10000)
     """
-    arrays = _files.load_npz(
-        _files.locate(NPZ, path), NPZ, ("x_train", "y_train", "x_test", "y_test")
-    )
-    rng = np.random.RandomState(seed)
-    parts = []
-    for split in ("train", "test"):
-        indices = np.arange(len(arrays[f"x_{split}"]))
-        rng.shuffle(indices)
-        parts.append((arrays[f"x_{split}"][indices], arrays[f"y_{split}"][indices]))
-    (x_train, y_train), (x_test, y_test) = keras_sequences(
-        parts,
+    options = sequences.check_options(
         num_words=num_words,
         skip_top=skip_top,
         maxlen=maxlen,
@@ -120,76 +132,17 @@ def load_data(
         oov_char=oov_char,
         index_from=index_from,
     )
+    rng = np.random.RandomState(_checks.check_seed(seed))
+    npz = _checks.NpzArrays.read(NPZ, ("x_train", "y_train", "x_test", "y_test"), path)
+    parts = []
+    for split in ("train", "test"):
+        _, labels = npz.pair(f"x_{split}", f"y_{split}", kind="sequences", num_classes=NUM_CLASSES)
+        flat, lengths = npz.sequences(f"x_{split}")
+        indices = np.arange(len(lengths))
+        rng.shuffle(indices)
+        parts.append((*sequences.take(flat, lengths, indices), labels[indices]))
+    (x_train, y_train), (x_test, y_test) = sequences.keras_steps(parts, **options)
     return (x_train, y_train), (x_test, y_test)
-
-
-def keras_sequences(
-    parts: Sequence[tuple[np.ndarray, np.ndarray]],
-    *,
-    num_words: int | None,
-    skip_top: int,
-    maxlen: int | None,
-    start_char: int | None,
-    oov_char: int | None,
-    index_from: int,
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Apply Keras's IMDB/Reuters steps to already shuffled ``(sequences, labels)`` parts.
-
-    Follows keras/src/datasets/imdb.py (Apache 2.0), vectorised: add ``index_from``, put
-    ``start_char`` first, drop sequences of length ``>= maxlen`` from every part (an error
-    if a part is left empty), then map ids outside ``[skip_top, num_words)`` to
-    ``oov_char`` (or drop them), where ``num_words`` defaults to the largest id of all parts.
-
-    Args:
-        parts: ``(raw word-rank sequences, labels)`` pairs, e.g. train and test.
-        num_words: See :func:`load_data`.
-        skip_top: See :func:`load_data`.
-        maxlen: See :func:`load_data`.
-        start_char: See :func:`load_data`.
-        oov_char: See :func:`load_data`.
-        index_from: See :func:`load_data`.
-
-    Returns:
-        One ``(x, y)`` per part: ``x`` an object array of ``int`` lists.
-
-    Raises:
-        ValueError: ``maxlen`` leaves a part without sequences.
-    """
-    ragged = []
-    for sequences, part_labels in parts:
-        labels = np.asarray(part_labels)
-        flat, lengths = flatten(sequences)
-        flat = flat + index_from
-        if start_char is not None:
-            flat = np.insert(flat, np.cumsum(lengths) - lengths, start_char)
-            lengths = lengths + 1
-        if maxlen:
-            keep = lengths < maxlen
-            flat, lengths, labels = flat[np.repeat(keep, lengths)], lengths[keep], labels[keep]
-            if not len(lengths):
-                raise ValueError(
-                    f"After filtering for sequences shorter than maxlen={maxlen}, no sequence "
-                    "was kept. Increase maxlen."
-                )
-        ragged.append((flat, lengths, labels))
-
-    if not num_words:
-        num_words = max(int(flat.max()) for flat, _, _ in ragged if flat.size)
-    return [
-        (_cut_vocabulary(flat, lengths, skip_top, num_words, oov_char), labels)
-        for flat, lengths, labels in ragged
-    ]
-
-
-def _cut_vocabulary(
-    flat: np.ndarray, lengths: np.ndarray, skip_top: int, num_words: int, oov_char: int | None
-) -> np.ndarray:
-    """Map ids outside ``[skip_top, num_words)`` to ``oov_char`` (drop them if ``None``)."""
-    kept = (flat >= skip_top) & (flat < num_words)
-    if oov_char is not None:
-        return unflatten(np.where(kept, flat, oov_char), lengths)
-    rows = np.repeat(np.arange(len(lengths)), lengths)
-    return unflatten(flat[kept], np.bincount(rows[kept], minlength=len(lengths)))
 
 
 def get_word_index(path: PathLike | None = None) -> dict[str, int]:
@@ -201,10 +154,14 @@ def get_word_index(path: PathLike | None = None) -> dict[str, int]:
     Returns:
         A new dict of 88,584 words for Keras's file.
 
+    Raises:
+        DataNotFoundError: No copy was found and none could be downloaded.
+        DataFileError: The file is not a JSON object of words to integer ranks.
+
     Example:
         With the data available, ``get_word_index()["the"]`` is 1.
     """
-    return _files.load_word_index(_files.locate(WORD_INDEX, path))
+    return _reading.word_index(WORD_INDEX, path)
 
 
 def tokenize(text: str | bytes) -> list[str]:
@@ -219,14 +176,29 @@ def tokenize(text: str | bytes) -> list[str]:
         text: The review; bytes are decoded as UTF-8.
 
     Returns:
-        The words, in order.
+        The words, in order (none for empty text, or text of spaces and punctuation only).
+
+    Raises:
+        TypeError: ``text`` is neither ``str`` nor ``bytes``.
+        ValueError: ``text`` is bytes that are not UTF-8.
 
     Example:
         >>> tokenize("Great film!<br />Ça va, 10/10")
         ['great', 'film', 'br', 'Ça', 'va', '10', '10']
     """
     if isinstance(text, bytes):
-        text = text.decode("utf-8")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"text must be UTF-8 when given as bytes. Received: text={reprlib.repr(text)} "
+                f"({exc.reason} at byte {exc.start})"
+            ) from None
+    if not isinstance(text, str):
+        raise TypeError(
+            "text must be a str or bytes. "
+            f"Received: text={reprlib.repr(text)} of type {type(text).__name__}"
+        )
     return [word for word in text.translate(_TOKEN_TABLE).split(" ") if word]
 
 
@@ -240,12 +212,16 @@ def encode(
 ) -> list[int]:
     """Turn a new review into the ids ``load_data(num_words=num_words)`` would give it.
 
-    Words missing from the word index are dropped (the data set was built that way);
-    ids ``>= num_words`` become ``oov_char`` (dropped if ``oov_char`` is ``None``).
+    Words missing from the word index are dropped (the data set was built that way), so
+    a review of unknown words only is just ``[start_char]``; ids ``>= num_words`` become
+    ``oov_char`` (dropped if ``oov_char`` is ``None``). A text without a single word
+    (empty, or only spaces and punctuation) is a ``ValueError``: it is not a review, and
+    scoring it would score the start character alone.
 
     Args:
         text: The raw review (HTML ``<br />`` tags and punctuation included).
-        num_words: The vocabulary size the model was trained with; ``None`` keeps every id.
+        num_words: The vocabulary size the model was trained with; ``None`` (or 0) keeps
+            every id.
         word_index: Word -> rank; ``None`` reads :func:`get_word_index` (cached).
         start_char: Id put first; ``None`` for none.
         oov_char: Id for words ranked beyond ``num_words``.
@@ -254,12 +230,35 @@ def encode(
     Returns:
         The list of ids.
 
+    Raises:
+        TypeError: ``text`` is neither ``str`` nor ``bytes``, or ``word_index`` is not a
+            mapping.
+        ValueError: ``text`` has no word, or an option is not an integer ``>= 0`` (or
+            ``None`` where allowed).
+
     Example:
         >>> encode("The film, the END.", num_words=6, word_index={"the": 1, "film": 5, "end": 9})
         [1, 4, 2, 4, 2]
+        >>> encode("  ", word_index={})
+        Traceback (most recent call last):
+        ...
+        ValueError: text must contain at least one word. Received: text='  '
     """
-    index = _cached_word_index() if word_index is None else word_index
-    ids = [index[word] + index_from for word in tokenize(text) if word in index]
+    sequences.check_options(
+        num_words=num_words,
+        skip_top=0,
+        maxlen=None,
+        start_char=start_char,
+        oov_char=oov_char,
+        index_from=index_from,
+    )
+    words = tokenize(text)
+    if not words:
+        raise ValueError(
+            f"text must contain at least one word. Received: text={reprlib.repr(text)}"
+        )
+    index = _cached_index()[0] if word_index is None else sequences.check_word_index(word_index)
+    ids = [index[word] + index_from for word in words if word in index]
     if num_words:
         if oov_char is None:
             ids = [i for i in ids if i < num_words]
@@ -286,33 +285,17 @@ def decode(
     Returns:
         The words joined by spaces.
 
+    Raises:
+        TypeError: ``word_index`` is not a mapping.
+        ValueError: An id is not an integer, or ``index_from`` is not an integer ``>= 0``.
+
     Example:
         >>> decode([1, 14, 2, 5], word_index={"this": 11, "is": 2})
         '? this ? is'
     """
-    if word_index is None:
-        reverse = _cached_reverse_index()
-    else:
-        reverse = {rank: word for word, rank in word_index.items()}
-    return " ".join(reverse.get(int(i) - index_from, unknown) for i in sequence)
+    words = _cached_index()[1] if word_index is None else sequences.reverse_index(word_index)
+    return sequences.decode(sequence, words, index_from=index_from, unknown=unknown)
 
 
-def _cached_word_index() -> Mapping[str, int]:
-    path = _files.locate(WORD_INDEX)
-    return _read_cached(str(path), path.stat().st_mtime_ns)
-
-
-def _cached_reverse_index() -> Mapping[int, str]:
-    path = _files.locate(WORD_INDEX)
-    return _reverse_cached(str(path), path.stat().st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=2)
-def _read_cached(path: str, mtime_ns: int) -> dict[str, int]:
-    del mtime_ns  # part of the cache key only
-    return _files.load_word_index(Path(path))
-
-
-@functools.lru_cache(maxsize=2)
-def _reverse_cached(path: str, mtime_ns: int) -> dict[int, str]:
-    return {rank: word for word, rank in _read_cached(path, mtime_ns).items()}
+def _cached_index() -> tuple[Mapping[str, int], Mapping[int, str]]:
+    return _reading.cached_word_index(WORD_INDEX)

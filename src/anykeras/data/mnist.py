@@ -17,13 +17,15 @@ import os
 
 import numpy as np
 
-from anykeras.data import _files
+from anykeras.data import _checks, _files
 
 NPZ = _files.DataFile(
     filename="mnist.npz",
     subdir="mnist",
     keras_hash="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
 )
+IMAGE_SHAPE = (28, 28)
+NUM_CLASSES = 10
 
 
 def load_data(
@@ -42,12 +44,17 @@ def load_data(
 
     Raises:
         DataNotFoundError: No copy was found and none could be downloaded.
-        ValueError: The file is not an MNIST npz (or holds pickled data).
+        DataFileError: The file is damaged or not an MNIST npz: not a zip archive, cut
+            short, missing an array, holding pickled data, images that are not integer
+            ``(n, 28, 28)`` arrays, labels that are not integers in ``[0, 10)``, or a
+            different number of images and labels.
 
     Example:
         See the module docstring (this needs the real data).
     """
-    arrays = _files.load_npz(
-        _files.locate(NPZ, path), NPZ, ("x_train", "y_train", "x_test", "y_test")
+    npz = _checks.NpzArrays.read(NPZ, ("x_train", "y_train", "x_test", "y_test"), path)
+    train, test = (
+        npz.pair(f"x_{s}", f"y_{s}", kind="integer", shape=IMAGE_SHAPE, num_classes=NUM_CLASSES)
+        for s in ("train", "test")
     )
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+    return train, test

@@ -19,9 +19,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from anykeras.data import _files
-from anykeras.data.imdb import decode as _decode
-from anykeras.data.imdb import keras_sequences
+from anykeras.data import _checks, _files, _reading, sequences
 
 NPZ = _files.DataFile(
     filename="reuters.npz",
@@ -66,13 +64,18 @@ def load_data(
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load Reuters as ``keras.datasets.reuters.load_data`` does, from a local copy if any.
 
+    Options are checked as ``anykeras.data.imdb.load_data`` checks them (Keras takes
+    ``num_words=-5`` silently; this raises ``ValueError``), and ``test_split`` must be a
+    number in ``[0, 1)``.
+
     Args:
         path: An explicit ``reuters.npz`` file. ``None`` looks in ``$ANYKERAS_DATA_DIR``,
             in Keras's cache, then downloads.
         num_words: Keep ids below ``num_words``; others become ``oov_char``. ``None`` (or 0)
             means the largest id present, which Keras also maps to ``oov_char``.
         skip_top: Ids below ``skip_top`` (start character included) become ``oov_char``.
-        maxlen: Drop wires whose length (with start character) is ``>= maxlen``.
+        maxlen: Drop wires whose length (with start character) is ``>= maxlen``;
+            ``None`` (or 0) keeps every wire.
         test_split: Fraction of the (shuffled) wires kept for testing, in ``[0, 1)``.
         seed: Seed of the ``RandomState`` that shuffles the wires.
         start_char: Id put at the start of every wire; ``None`` for none.
@@ -84,9 +87,12 @@ def load_data(
         ``int``, ``y_*`` int64 topic ids in ``[0, 46)``.
 
     Raises:
+        ValueError: An option is invalid (see above), ``test_split`` is outside
+            ``[0, 1)``, or ``maxlen`` keeps no wire in train or test.
         DataNotFoundError: No copy of ``reuters.npz`` was found and none could be downloaded.
-        UntrustedFileError: The file's sha256 is not a known one (it is not unpickled).
-        ValueError: ``test_split`` is outside ``[0, 1)``, or ``maxlen`` keeps no wire.
+        UntrustedFileError: The file's sha256 is not a known one (a different or damaged
+            copy); it is not unpickled.
+        DataFileError: The file lacks an array or holds the wrong kind of arrays.
 
     Example:
         With the data available, ``load_data(num_words=10000)`` gives 8,982 training and
@@ -94,13 +100,7 @@ def load_data(
 
             (x_train, y_train), (x_test, y_test) = load_data(num_words=10000)
     """
-    if not 0 <= test_split < 1:
-        raise ValueError(f"expected test_split in [0, 1), received {test_split!r}")
-    arrays = _files.load_npz(_files.locate(NPZ, path), NPZ, ("x", "y"))
-    indices = np.arange(len(arrays["x"]))
-    np.random.RandomState(seed).shuffle(indices)
-    [(xs, labels)] = keras_sequences(
-        [(arrays["x"][indices], arrays["y"][indices])],
+    options = sequences.check_options(
         num_words=num_words,
         skip_top=skip_top,
         maxlen=maxlen,
@@ -108,6 +108,15 @@ def load_data(
         oov_char=oov_char,
         index_from=index_from,
     )
+    test_split = _checks.check_test_split(test_split)
+    rng = np.random.RandomState(_checks.check_seed(seed))
+    npz = _checks.NpzArrays.read(NPZ, ("x", "y"), path)
+    _, labels = npz.pair("x", "y", kind="sequences", num_classes=len(LABEL_NAMES))
+    flat, lengths = npz.sequences("x")
+    indices = np.arange(len(lengths))
+    rng.shuffle(indices)
+    parts = [(*sequences.take(flat, lengths, indices), labels[indices])]
+    [(xs, labels)] = sequences.keras_steps(parts, **options)
     split = int(len(xs) * (1 - test_split))
     return (xs[:split], labels[:split]), (xs[split:], labels[split:])
 
@@ -122,10 +131,14 @@ def get_word_index(path: str | os.PathLike[str] | None = None) -> dict[str, int]
     Returns:
         A new dict (30,979 words for the shared copy).
 
+    Raises:
+        DataNotFoundError: No copy was found and none could be downloaded.
+        DataFileError: The file is not a JSON object of words to integer ranks.
+
     Example:
         With the data available, ``get_word_index()["the"]`` is 1.
     """
-    return _files.load_word_index(_files.locate(WORD_INDEX, path))
+    return _reading.word_index(WORD_INDEX, path)
 
 
 def get_label_names() -> tuple[str, ...]:
@@ -151,17 +164,23 @@ def decode(
 
     Args:
         sequence: Ids, e.g. ``x_train[0]``.
-        word_index: Word -> rank; ``None`` reads :func:`get_word_index`.
+        word_index: Word -> rank; ``None`` reads :func:`get_word_index` (cached).
         index_from: The offset the ids carry.
         unknown: The word shown for ids below ``index_from`` or not in the index.
 
     Returns:
         The words joined by spaces.
 
+    Raises:
+        TypeError: ``word_index`` is not a mapping.
+        ValueError: An id is not an integer, or ``index_from`` is not an integer ``>= 0``.
+
     Example:
         >>> decode([1, 4, 2], word_index={"the": 1})
         '? the ?'
     """
     if word_index is None:
-        word_index = get_word_index()
-    return _decode(sequence, word_index=word_index, index_from=index_from, unknown=unknown)
+        words = _reading.cached_word_index(WORD_INDEX)[1]
+    else:
+        words = sequences.reverse_index(word_index)
+    return sequences.decode(sequence, words, index_from=index_from, unknown=unknown)

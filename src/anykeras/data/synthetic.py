@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from anykeras.data.encoding import unflatten
+from anykeras.data.sequences import unflatten
+from anykeras.spec import check_int
 
 Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 START_CHAR, OOV_CHAR, INDEX_FROM = 1, 2, 3
+_LENGTHS = ("min_length", "max_length")
 
 
 def imdb_like(
@@ -105,7 +107,7 @@ def reuters_like(
     x, y = _word_sequences(
         _count(num_train, "num_train") + _count(num_test, "num_test"),
         num_words,
-        num_classes=num_classes,
+        num_classes=check_int("num_classes", num_classes),
         words_per_class=10,
         signal=0.15,
         lengths=(min_length, max_length),
@@ -141,7 +143,7 @@ def housing_like(num_train: int = 404, num_test: int = 102, seed: int = 0) -> Sp
         ((404, 13), (102, 13), dtype('float64'))
     """
     n = _count(num_train, "num_train") + _count(num_test, "num_test")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_count(seed, "seed"))
     z = rng.standard_normal((n, 13))
     x = _HOUSING_MEAN + _HOUSING_STD * z
     x[:, 0] = np.exp(0.5 + 1.5 * z[:, 0]) * 0.6  # CRIM: skewed, positive
@@ -172,7 +174,7 @@ def mnist_like(num_train: int = 1000, num_test: int = 200, seed: int = 0) -> Spl
         ((2, 28, 28), True)
     """
     n = _count(num_train, "num_train") + _count(num_test, "num_test")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_count(seed, "seed"))
     grid = np.arange(28)
     centres = rng.uniform(6, 22, size=(10, 4, 2))
     distance = (grid[:, None, None, None] - centres[None, None, :, :, 0]) ** 2 + (
@@ -204,15 +206,18 @@ def _word_sequences(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Zipf-like word-id sequences (start id first) with class-specific words mixed in."""
     reserved = 50  # the most frequent ranks stay neutral, like stop words
-    if num_words < 100 or num_words - INDEX_FROM - 1 - reserved < num_classes * words_per_class:
+    needed = max(100, INDEX_FROM + 1 + reserved + num_classes * words_per_class)
+    if check_int("num_words", num_words) < needed:
         raise ValueError(
-            f"expected num_words >= 100 and room for {words_per_class} words for each of "
-            f"{num_classes} classes, received num_words={num_words}"
+            f"num_words must be at least {needed} (room for {words_per_class} words for each "
+            f"of {num_classes} classes). Received: num_words={num_words}"
         )
-    low, high = lengths
-    if not 1 <= low <= high:
-        raise ValueError(f"expected 1 <= min_length <= max_length, received {low} and {high}")
-    rng = np.random.default_rng(seed)
+    low, high = (check_int(name, value) for name, value in zip(_LENGTHS, lengths, strict=True))
+    if low > high:
+        raise ValueError(
+            f"min_length must be <= max_length. Received: min_length={low}, max_length={high}"
+        )
+    rng = np.random.default_rng(_count(seed, "seed"))
     words = np.arange(INDEX_FROM + 1, num_words)  # rank 1 is id 4, as in load_data
     frequency = 1.0 / np.arange(1, len(words) + 1)
     class_words = rng.choice(words[reserved:], size=(num_classes, words_per_class), replace=False)
@@ -239,6 +244,5 @@ def _split(x: np.ndarray, y: np.ndarray, num_train: Any, num_test: Any) -> Split
 
 
 def _count(value: Any, name: str) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"expected {name} to be an int >= 0, received {value!r}")
-    return int(value)
+    """``value`` as an int if it is an integer >= 0 (a number of samples, or a seed)."""
+    return check_int(name, value, minimum=0)

@@ -41,9 +41,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from anykeras.spec import ClassifierSpec
-
-BACKENDS = ("jax", "torch", "tensorflow")
+from anykeras.spec import BACKENDS, ClassifierSpec, check_int
 
 __all__ = [
     "BACKENDS",
@@ -53,6 +51,11 @@ __all__ = [
     "train_from_scratch",
     "with_custom_step",
 ]
+
+
+def batch_size_of(x: Any) -> int:
+    """Samples in the batch, as Keras's trainer counts them (the first input's rows)."""
+    return next(i for i in keras.tree.flatten(x) if i is not None).shape[0]
 
 
 def backend_module() -> ModuleType:
@@ -220,9 +223,8 @@ def train_from_scratch(
     >>> len(losses), all(isinstance(value, float) for value in losses)
     (3, True)
     """
-    for label, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{label} must be a positive integer. Received: {label}={value!r}")
+    check_int("epochs", epochs)
+    check_int("batch_size", batch_size)
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model. Received: {type(model).__name__}")
     if not model.built:

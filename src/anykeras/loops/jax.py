@@ -27,10 +27,7 @@ from typing import Any
 import jax  # noqa: TID251 (loops/<backend>.py is the one place a backend is imported)
 import keras
 
-
-def _batch_size(x: Any) -> int:
-    """Samples in the batch, as Keras's trainer counts them (the first input's rows)."""
-    return next(i for i in keras.tree.flatten(x) if i is not None).shape[0]
+from anykeras.loops import batch_size_of
 
 
 class CustomStepModel(keras.Model):
@@ -100,7 +97,7 @@ class CustomStepModel(keras.Model):
             these = metrics_variables[start : start + len(metric.variables)]
             if metric is self._loss_tracker:
                 # `fit`'s loss is the batch losses' mean weighted by batch size.
-                these = metric.stateless_update_state(these, loss, sample_weight=_batch_size(x))
+                these = metric.stateless_update_state(these, loss, sample_weight=batch_size_of(x))
             elif metric is self._compile_metrics:
                 these = metric.stateless_update_state(these, y, y_pred, sample_weight=sample_weight)
             # Other metrics (per-output loss trackers) were updated by compute_loss.

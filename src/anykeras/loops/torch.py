@@ -24,10 +24,7 @@ from typing import Any
 import keras
 import torch  # noqa: TID251 (loops/<backend>.py is the one place a backend is imported)
 
-
-def _batch_size(x: Any) -> int:
-    """Samples in the batch, as Keras's trainer counts them (the first input's rows)."""
-    return next(i for i in keras.tree.flatten(x) if i is not None).shape[0]
+from anykeras.loops import batch_size_of
 
 
 def _backward_and_apply(
@@ -67,7 +64,7 @@ class CustomStepModel(keras.Model):
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
         )
         # `fit`'s loss is the batch losses' mean weighted by batch size.
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
         _backward_and_apply(self, loss, self.optimizer)
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
@@ -86,7 +83,7 @@ class CustomStepModel(keras.Model):
             loss = self.compute_loss(
                 x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
             )
-            self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+            self._loss_tracker.update_state(loss, sample_weight=batch_size_of(x))
             return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
 

@@ -1,4 +1,4 @@
-"""The course's workflow: compile, fit with validation, pick the best epoch, retrain, evaluate.
+"""The workflow's steps: compile, hold out, fit, best epoch, retrain, evaluate, k-fold.
 
     spec, config = ClassifierSpec(input_shape=(10000,)), TrainConfig(epochs=20)
     (x_part, y_part), (x_val, y_val) = hold_out(x_train, y_train, 10_000)
@@ -7,118 +7,25 @@
     model = retrain(spec, "functional", x_train, y_train, config.replace(epochs=epochs))
     metrics = evaluate(model, x_test, y_test)          # {"loss": ..., "accuracy": ...}
 
-`run_workflow` does all of it in one call; `k_fold` is the book's housing recipe.
+`anykeras.training.workflow.run_workflow` runs them in the course's order.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
 from anykeras.builders import build
-from anykeras.callbacks import CallbackConfig, make_callbacks
-from anykeras.fastpath import KNOWN, fast_fit
-from anykeras.spec import ClassifierSpec
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """How to train: the course's IMDB recipe by default.
-
-    Args:
-        epochs: Passes over the training data.
-        batch_size: Samples per gradient step.
-        optimizer: Optimizer name, as `keras.optimizers.get` knows it.
-        learning_rate: Overrides the optimizer's default learning rate.
-        loss: Overrides the loss the spec's task calls for (e.g. ``"mse"`` for a
-            binary classifier, one of the course's further experiments).
-        validation_size: Samples held out from the START of the training data for
-            validation (an int), or a fraction of it (a float in (0, 1)); ``None``
-            holds out nothing. Ignored when ``validation_data`` is given to `fit`.
-        shuffle: Shuffle the training data each epoch.
-        seed: Seeds Keras (weights, dropout, shuffling) before a model is built;
-            ``None`` leaves the global seed alone.
-        verbose: Keras's progress output: 0 silent, 1 progress bar, 2 a line per epoch.
-        jit_compile: As for `keras.Model.compile`: ``True``, ``False`` or ``"auto"``.
-        strategy: How the arrays go into ``fit``: ``"arrays"`` (as they are) or another
-            input strategy of `anykeras.fastpath` (``"packed"`` for the word ids of a
-            packed `anykeras.sparse` model).
-        callbacks: The callbacks to attach (see `anykeras.callbacks.CallbackConfig`).
-
-    Example:
-    >>> TrainConfig().replace(epochs=4).epochs
-    4
-    """
-
-    # 20 epochs: long enough to watch the IMDB model overfit after about 4.
-    epochs: int = 20
-    # 512 reviews per step, the course's batch size.
-    batch_size: int = 512
-    # rmsprop, the course's optimizer, at its default learning rate of 1e-3.
-    optimizer: str = "rmsprop"
-    learning_rate: float | None = None
-    # None: the task's loss (binary crossentropy for IMDB).
-    loss: str | None = None
-    # The course holds out the first 10,000 of the 25,000 training reviews.
-    validation_size: int | float | None = 10_000
-    shuffle: bool = True
-    # Fixed by default, so a run can be repeated; any seed must give the same quality.
-    seed: int | None = 0
-    verbose: int = 0
-    # "auto": Keras's choice (XLA on JAX; off on a CPU-only TensorFlow).
-    jit_compile: bool | str = "auto"
-    # "arrays": the arrays go to model.fit as they are, Keras cuts the batches.
-    strategy: str = "arrays"
-    callbacks: CallbackConfig = dataclasses.field(default_factory=CallbackConfig)
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-        size = self.validation_size
-        valid_size = size is None or (
-            not isinstance(size, bool)
-            and ((isinstance(size, int) and size > 0) or (isinstance(size, float) and 0 < size < 1))
-        )
-        if not valid_size:
-            raise ValueError(
-                "validation_size must be None, a positive number of samples or a fraction "
-                f"in (0, 1). Received: validation_size={size!r}"
-            )
-        if self.jit_compile not in (True, False, "auto"):
-            raise ValueError(
-                f"jit_compile must be True, False or 'auto'. Received: {self.jit_compile!r}"
-            )
-        if self.strategy not in KNOWN:
-            raise ValueError(f"strategy must be one of {KNOWN}. Received: {self.strategy!r}")
-        if self.verbose not in (0, 1, 2):
-            raise ValueError(f"verbose must be 0, 1 or 2. Received: verbose={self.verbose!r}")
-
-    def replace(self, **changes: Any) -> TrainConfig:
-        """Return a copy with some fields changed (and validated again)."""
-        return dataclasses.replace(self, **changes)
-
-
-@dataclasses.dataclass
-class WorkflowResult:
-    """What `run_workflow` produced.
-
-    Attributes:
-        history: ``History.history`` of the run with validation (lists per epoch).
-        best_epoch: The epoch (1-based) with the lowest validation loss.
-        model: The model retrained on all training data for ``best_epoch`` epochs.
-        test_metrics: `evaluate`'s dict for the test data.
-    """
-
-    history: dict[str, list[float]]
-    best_epoch: int
-    model: keras.Model
-    test_metrics: dict[str, float]
+from anykeras.spec import ClassifierSpec, is_int
+from anykeras.training.batches import EpochOrder
+from anykeras.training.callbacks import CallbackConfig, make_callbacks
+from anykeras.training.config import TrainConfig
+from anykeras.training.resume import PhaseBackup
+from anykeras.training.route import PLAIN, Route
 
 
 def compile_model(
@@ -166,8 +73,12 @@ def compile_model(
     return model
 
 
-def compile_for(model: keras.Model, spec: ClassifierSpec, config: TrainConfig) -> keras.Model:
+def compile_for(
+    model: keras.Model, spec: ClassifierSpec, config: TrainConfig, **options: Any
+) -> keras.Model:
     """Compile ``model`` as ``config`` says: optimizer, learning rate, loss, XLA.
+
+    ``options`` (a route's `anykeras.training.route.Route.compile_options`) override.
 
     Example:
     >>> from anykeras import build
@@ -176,14 +87,8 @@ def compile_for(model: keras.Model, spec: ClassifierSpec, config: TrainConfig) -
     'mse'
     """
     extra = {} if config.loss is None else {"loss": config.loss}
-    return compile_model(
-        model,
-        spec,
-        config.optimizer,
-        config.learning_rate,
-        jit_compile=config.jit_compile,
-        **extra,
-    )
+    extra = {"jit_compile": config.jit_compile, **extra, **options}
+    return compile_model(model, spec, config.optimizer, config.learning_rate, **extra)
 
 
 def hold_out(
@@ -222,8 +127,19 @@ def fit(
     y: np.ndarray,
     config: TrainConfig | None = None,
     validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    route: Route = PLAIN,
+    phase: str = "fit",
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> keras.callbacks.History:
     """Compile ``model`` for ``spec`` and fit it, with validation.
+
+    With ``config.seed`` set and ``shuffle`` on, the samples come in anykeras's seeded
+    epoch order (`anykeras.training.batches`). With ``config.callbacks.backup_dir``
+    set, the run backs itself up after every epoch into ``<backup_dir>/<phase>.npz``
+    and, started again after a crash, resumes exactly where it stopped; the backup is
+    removed once the run ends. A loss that stops being finite raises
+    `anykeras.training.callbacks.DivergedError`.
 
     Args:
         model: A model built from ``spec`` (compiled here).
@@ -233,10 +149,14 @@ def fit(
         config: How to train; defaults to `TrainConfig()`.
         validation_data: ``(x_val, y_val)``; when ``None``, ``config.validation_size``
             samples are held out from the start of ``x``.
+        route: How the data goes in (`anykeras.training.route.Route`); the course's
+            plain route by default.
+        phase: The name of this run's backup file (one per phase of a workflow).
+        callbacks: More Keras callbacks, besides those ``config.callbacks`` asks for.
 
     Returns:
         Keras's `History`; ``history.history`` holds ``loss``, the metric, and their
-        ``val_`` twins per epoch.
+        ``val_`` twins per epoch, every epoch of a resumed run included.
 
     Example:
     >>> from anykeras import build
@@ -247,22 +167,46 @@ def fit(
     ['accuracy', 'loss', 'val_accuracy', 'val_loss']
     """
     config = config or TrainConfig()
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length. Received: {len(x)} and {len(y)}")
     if validation_data is None and config.validation_size is not None:
         (x, y), validation_data = hold_out(x, y, config.validation_size)
-    compile_for(model, spec, config)
-    callbacks = make_callbacks(config.callbacks, has_validation=validation_data is not None)
-    kwargs = {
-        "epochs": config.epochs,
-        "batch_size": config.batch_size,
-        "shuffle": config.shuffle,
-        "validation_data": validation_data,
-        "callbacks": callbacks,
-        "verbose": config.verbose,
-    }
-    if config.strategy == "arrays":
-        return model.fit(x, y, **kwargs)
-    # XLA was settled by compile_for: keep it.
-    return fast_fit(model, x, y, strategy=config.strategy, jit_compile=model.jit_compile, **kwargs)
+    compile_for(model, spec, config, **route.compile_options())
+    backup = _backup(config.callbacks, phase)
+    initial_epoch = backup.restore(model) if backup else 0
+    asked = make_callbacks(
+        config.callbacks,
+        has_validation=validation_data is not None,
+        past=backup.history if backup else None,
+    )
+    order = EpochOrder(config.seed) if config.shuffle and config.seed is not None else None
+    data, follow = route.batches(route.inputs(x), y, config.batch_size, order)
+    every = [c for c in (follow, *asked, *callbacks, backup) if c is not None]
+    validation = None
+    if validation_data is not None:
+        x_val, y_val = validation_data
+        validation = route.validation(route.inputs(x_val), y_val, config.batch_size)
+    arrays = isinstance(data, tuple)
+    history = model.fit(
+        *(data if arrays else (data,)),
+        batch_size=config.batch_size if arrays else None,
+        shuffle=config.shuffle and order is None,
+        epochs=config.epochs,
+        initial_epoch=min(initial_epoch, config.epochs),
+        validation_data=validation,
+        callbacks=every,
+        verbose=config.verbose,
+    )
+    if backup is not None:
+        history.history = backup.history
+        backup.path.unlink(missing_ok=True)
+    return history
+
+
+def _backup(callbacks: CallbackConfig, phase: str) -> PhaseBackup | None:
+    if callbacks.backup_dir is None:
+        return None
+    return PhaseBackup(Path(callbacks.backup_dir) / f"{phase}.npz")
 
 
 def best_epoch(
@@ -283,11 +227,22 @@ def best_epoch(
     return int(np.argmin(values[monitor])) + 1
 
 
-def new_model(spec: ClassifierSpec, style: str, seed: int | None) -> keras.Model:
-    """A freshly initialised model: seeds Keras first so the weights are repeatable."""
+def new_model(
+    spec: ClassifierSpec,
+    style: str,
+    seed: int | None,
+    initial_weights: list[np.ndarray] | None = None,
+) -> keras.Model:
+    """A freshly initialised model: seeds Keras first so the weights are repeatable.
+
+    ``initial_weights``, when given, replace the seeded ones.
+    """
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    return build(spec, style)
+    model = build(spec, style)
+    if initial_weights is not None:
+        model.set_weights(initial_weights)
+    return model
 
 
 def retrain(
@@ -298,6 +253,8 @@ def retrain(
     config: TrainConfig,
     initial_weights: list[np.ndarray] | None = None,
     model: keras.Model | None = None,
+    *,
+    route: Route = PLAIN,
 ) -> keras.Model:
     """Train a fresh model on ALL of ``x`` for ``config.epochs`` epochs (no validation).
 
@@ -307,22 +264,24 @@ def retrain(
         x: All training inputs.
         y: All training targets.
         config: How to train; its ``validation_size`` is ignored, and of its
-            callbacks only ``backup_dir`` applies.
+            callbacks only ``backup_dir`` applies (the backup ``retrain.npz``).
         initial_weights: Start from these weights instead of a seeded initialisation.
-        model: The fresh model to train (e.g. `anykeras.paths.training_model`'s);
-            built from ``spec``, ``style`` and ``config.seed`` when ``None``.
+        model: The fresh model to train; when ``None``, ``route``'s model for the
+            course's model built from ``spec``, ``style`` and ``config.seed``.
+        route: How the data goes in.
 
     Returns:
-        The trained model.
+        The trained model (``route``'s: `Route.deliver` gives the dense one).
     """
     if model is None:
-        model = new_model(spec, style, config.seed)
-    if initial_weights is not None:
+        model = route.model(spec, style, new_model(spec, style, config.seed, initial_weights))
+    elif initial_weights is not None:
         model.set_weights(initial_weights)
     # Logs, checkpoints and early stopping describe the validation run; the final
     # run only keeps its backup, so that it too resumes after a crash.
     callbacks = CallbackConfig(backup_dir=config.callbacks.backup_dir)
-    fit(model, spec, x, y, config.replace(validation_size=None, callbacks=callbacks))
+    final = config.replace(validation_size=None, callbacks=callbacks)
+    fit(model, spec, x, y, final, route=route, phase="retrain")
     return model
 
 
@@ -332,37 +291,6 @@ def evaluate(
     """`keras.Model.evaluate` as a dict of floats, e.g. ``{"loss": .., "accuracy": ..}``."""
     results = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
     return {name: float(value) for name, value in results.items()}
-
-
-def run_workflow(
-    spec: ClassifierSpec,
-    style: str,
-    train: tuple[np.ndarray, np.ndarray],
-    test: tuple[np.ndarray, np.ndarray],
-    config: TrainConfig | None = None,
-    retrain_epochs: int | None = None,
-) -> WorkflowResult:
-    """The course's whole recipe: validate, pick the best epoch, retrain, evaluate.
-
-    Args:
-        spec: The model to build.
-        style: One of `anykeras.STYLES`.
-        train: ``(x_train, y_train)``; ``config.validation_size`` samples are held
-            out from its start for the first run.
-        test: ``(x_test, y_test)``, used once, at the end.
-        config: How to train; ``epochs`` is the length of the validation run.
-        retrain_epochs: Epochs of the final run; by default the best epoch by
-            validation loss.
-
-    Returns:
-        A `WorkflowResult`.
-    """
-    config = config or TrainConfig()
-    x_train, y_train = train
-    history = fit(new_model(spec, style, config.seed), spec, x_train, y_train, config)
-    chosen = best_epoch(history)
-    model = retrain(spec, style, x_train, y_train, config.replace(epochs=retrain_epochs or chosen))
-    return WorkflowResult(history.history, chosen, model, evaluate(model, *test))
 
 
 def k_fold(
@@ -385,7 +313,7 @@ def k_fold(
     >>> len(folds), len(folds[0]["val_mae"])
     (4, 2)
     """
-    if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= len(x):
+    if not is_int(k) or not 2 <= k <= len(x):
         raise ValueError(f"k must be an integer in [2, {len(x)}]. Received: k={k!r}")
     size = len(x) // k
     histories = []
@@ -394,6 +322,7 @@ def k_fold(
         x_rest = np.concatenate([x[: held.start], x[held.stop :]])
         y_rest = np.concatenate([y[: held.start], y[held.stop :]])
         model = new_model(spec, style, config.seed)
-        history = fit(model, spec, x_rest, y_rest, config, validation_data=(x[held], y[held]))
+        validation = (x[held], y[held])
+        history = fit(model, spec, x_rest, y_rest, config, validation, phase=f"fold_{fold + 1}")
         histories.append(history.history)
     return histories

@@ -3,7 +3,7 @@
 Needs NumPy and matplotlib only (it never imports Keras or a backend), so it runs
 after the per-backend processes have finished:
 
-    python -m anykeras.report demo-artifacts demo-report [--quick]
+    python -m anykeras.demo.report demo-artifacts demo-report [--quick]
 
 Writes ``report.md`` (the 3x3 table and the equivalence figures), ``curves.png``
 (validation accuracy of all nine runs) and ``summary.json``, prints the table, and
@@ -23,9 +23,7 @@ from typing import Any
 import numpy as np
 
 from anykeras.files import atomic_path, write_json_atomically
-
-BACKENDS = ("jax", "torch", "tensorflow")
-STYLES = ("sequential", "functional", "subclassed")
+from anykeras.spec import BACKENDS, STYLES
 
 # Tolerances, and why (see the demo issue and DESIGN.md, "The same model"):
 # the three styles run the same ops in the same order, so within a backend only
@@ -187,7 +185,7 @@ def plot_validation_curves(
     histories: dict[tuple[str, str], dict[str, list[float]]], path: Path
 ) -> None:
     """Validation accuracy per epoch of all nine runs in one figure."""
-    from anykeras.plotting import plot_curves
+    from anykeras.training.plots import plot_curves
 
     curves = {f"{b} / {s}": h["val_accuracy"] for (b, s), h in histories.items()}
     plot_curves(curves, path, "Validation accuracy: 3 backends x 3 styles", "Validation accuracy")
@@ -232,8 +230,8 @@ def write_report(artifacts: Path, out: Path, quick: bool) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m anykeras.report ARTIFACTS OUT [--quick]``; exit 1 when a check fails."""
-    parser = argparse.ArgumentParser(prog="python -m anykeras.report")
+    """``python -m anykeras.demo.report ARTIFACTS OUT [--quick]``; exit 1 when a check fails."""
+    parser = argparse.ArgumentParser(prog="python -m anykeras.demo.report")
     parser.add_argument("artifacts", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--quick", action="store_true", help="synthetic data: no accuracy floor")

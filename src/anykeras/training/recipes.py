@@ -9,11 +9,11 @@ housing    standardised features    Dense 64-64-1     rmsprop, batch 16, 4-fold
 mnist      784 pixels in [0, 1]     Dense 512-10      rmsprop, batch 128
 =========  =======================  ================  ===========================
 
-`Recipe.dataset` gives the arrays (real data, or synthetic data in the same format
-with ``synthetic=True``); `validation_history` runs the recipe's validation (a hold-out
-or k-fold) and returns the curves; `train_and_evaluate` is the whole course workflow,
-on any of the training paths of `anykeras.paths` (``"plain"``, the course's code, by
-default).
+A recipe is data and settings only: `Recipe.dataset` gives the arrays (real data, or
+synthetic data in the same format with ``synthetic=True``; word data as uint8
+multi-hot rows, the course's 0/1 values in a quarter of the bytes), and
+`train_and_evaluate` hands them with the recipe's settings to the one workflow,
+`anykeras.training.workflow.run_workflow`.
 """
 
 from __future__ import annotations
@@ -25,17 +25,11 @@ from typing import Any
 import numpy as np
 
 from anykeras.data import boston_housing, encoding, imdb, mnist, reuters, synthetic
-from anykeras.paths import check_path, deliver, encode_words, train_config, training_model
-from anykeras.spec import ClassifierSpec
-from anykeras.training import (
-    TrainConfig,
-    WorkflowResult,
-    best_epoch,
-    evaluate,
-    fit,
-    k_fold,
-    retrain,
-)
+from anykeras.spec import ClassifierSpec, check_choice
+from anykeras.training.config import TrainConfig
+from anykeras.training.route import PLAIN, Route
+from anykeras.training.workflow import WorkflowResult, run_workflow
+from anykeras.training.workflow import validation_history as _validation_history
 
 NUM_WORDS = 10_000  # the course keeps the 10,000 most frequent words
 
@@ -71,10 +65,9 @@ class Recipe:
         retrain_epochs: Epochs of the final run on all training data; ``None`` picks
             the epoch with the lowest validation loss.
         folds: K-fold validation with this many folds instead of a hold-out.
-        load: ``load(synthetic, path)`` returns the `Dataset` prepared for a training
-            path (`anykeras.paths`).
-        words: The inputs are multi-hot word vectors, so every path of
-            `anykeras.paths.PATHS` applies (otherwise only ``"plain"``).
+        load: ``load(synthetic)`` returns the prepared `Dataset`.
+        words: The inputs are multi-hot word vectors (uint8 0/1 rows), so every route
+            of `anykeras.speed` applies (otherwise only the plain one).
         synthetic: Use small synthetic data in the same format (see `quick`).
     """
 
@@ -83,17 +76,13 @@ class Recipe:
     config: TrainConfig
     retrain_epochs: int | None
     folds: int | None
-    load: Callable[[bool, str], Dataset]
+    load: Callable[[bool], Dataset]
     words: bool = False
     synthetic: bool = False
 
-    def dataset(self, path: str = "plain") -> Dataset:
-        """Load and prepare this recipe's data (real, or synthetic when asked for).
-
-        Args:
-            path: The training path (`anykeras.paths.PATHS`) the arrays are for.
-        """
-        return self.load(self.synthetic, path)
+    def dataset(self) -> Dataset:
+        """Load and prepare this recipe's data (real, or synthetic when asked for)."""
+        return self.load(self.synthetic)
 
     def replace(self, **changes: Any) -> Recipe:
         """Return a copy with some fields changed."""
@@ -112,30 +101,19 @@ def _reuters_sequences(synthetic_data: bool) -> tuple:
     return reuters.load_data(num_words=NUM_WORDS)
 
 
-def _words(sequences: Callable[[bool], tuple], label_dtype: str) -> Callable[[bool, str], Dataset]:
-    """A loader that encodes word sequences as ``path`` feeds them (`anykeras.paths`)."""
+def _words(sequences: Callable[[bool], tuple], label_dtype: str) -> Callable[[bool], Dataset]:
+    """A loader that encodes word sequences as multi-hot rows (uint8: the same 0/1 values)."""
 
-    def load(synthetic_data: bool, path: str) -> Dataset:
+    def load(synthetic_data: bool) -> Dataset:
         (x_train, y_train), (x_test, y_test) = sequences(synthetic_data)
-        # The model a path hands back is always the dense one: it is tested on
-        # multi-hot rows (uint8 for sparse: the same values, a quarter of the bytes).
-        test_path = "compact" if path == "sparse" else path
         return Dataset(
-            encode_words(x_train, NUM_WORDS, path),
+            encoding.multi_hot(x_train, NUM_WORDS, dtype="uint8"),
             np.asarray(y_train, dtype=label_dtype),
-            encode_words(x_test, NUM_WORDS, test_path),
+            encoding.multi_hot(x_test, NUM_WORDS, dtype="uint8"),
             np.asarray(y_test, dtype=label_dtype),
         )
 
     return load
-
-
-def _plain_only(load: Callable[[bool], Dataset]) -> Callable[[bool, str], Dataset]:
-    def load_plain(synthetic_data: bool, path: str) -> Dataset:
-        check_path(path, words=False)
-        return load(synthetic_data)
-
-    return load_plain
 
 
 def _housing(synthetic_data: bool) -> Dataset:
@@ -189,7 +167,7 @@ RECIPES: dict[str, Recipe] = {
         TrainConfig(epochs=100, batch_size=16, validation_size=None),
         retrain_epochs=None,
         folds=4,
-        load=_plain_only(_housing),
+        load=_housing,
     ),
     "mnist": Recipe(
         "mnist",
@@ -197,7 +175,7 @@ RECIPES: dict[str, Recipe] = {
         TrainConfig(epochs=5, batch_size=128, validation_size=10_000),
         retrain_epochs=5,
         folds=None,
-        load=_plain_only(_mnist),
+        load=_mnist,
     ),
 }
 
@@ -209,9 +187,7 @@ def get_recipe(name: str) -> Recipe:
     >>> get_recipe("imdb").spec.hidden
     (16, 16)
     """
-    if name not in RECIPES:
-        raise ValueError(f"dataset must be one of {tuple(RECIPES)}. Received: {name!r}")
-    return RECIPES[name]
+    return RECIPES[check_choice("dataset", name, tuple(RECIPES))]
 
 
 def quick(recipe: Recipe) -> Recipe:
@@ -234,38 +210,33 @@ def quick(recipe: Recipe) -> Recipe:
 
 
 def validation_history(
-    recipe: Recipe, style: str, data: Dataset, path: str = "plain"
+    recipe: Recipe, style: str, data: Dataset, route: Route = PLAIN
 ) -> dict[str, list[float]]:
-    """Run the recipe's validation and return its per-epoch curves.
-
-    A hold-out run for most recipes; for k-fold recipes (housing) the curves are
-    the mean over the folds, as the book averages its per-fold MAE histories.
-    ``data`` must be prepared for ``path`` (``recipe.dataset(path)``).
-    """
-    if recipe.folds:
-        if path != "plain":
-            raise ValueError(f"k-fold recipes train on path 'plain'. Received: path={path!r}")
-        folds = k_fold(recipe.spec, style, *data.train, recipe.config, k=recipe.folds)
-        return {key: np.mean([f[key] for f in folds], axis=0).tolist() for key in folds[0]}
-    model = training_model(recipe.spec, style, recipe.config.seed, path)
-    return fit(model, recipe.spec, *data.train, train_config(path, recipe.config)).history
+    """The recipe's validation curves: a hold-out run, or the mean over its k folds."""
+    return _validation_history(recipe.spec, style, data.train, recipe.config, recipe.folds, route)
 
 
 def train_and_evaluate(
-    recipe: Recipe, style: str = "functional", data: Dataset | None = None, path: str = "plain"
+    recipe: Recipe,
+    style: str = "functional",
+    data: Dataset | None = None,
+    route: Route = PLAIN,
+    **workflow: Any,
 ) -> WorkflowResult:
     """The course's workflow for ``recipe``: validate, pick the epochs, retrain, evaluate.
 
     Args:
         recipe: What to train.
         style: One of `anykeras.STYLES`.
-        data: The data prepared for ``path``; ``recipe.dataset(path)`` when ``None``.
-        path: A training path of `anykeras.paths` (see `anykeras.paths.choose_path`):
-            ``"plain"``, ``"compact"`` or ``"sparse"`` (the last two for word recipes).
+        data: The prepared data; ``recipe.dataset()`` when ``None``.
+        route: How the data goes in: the course's plain route, or one of
+            `anykeras.speed` (`anykeras.speed.get_route`) for word recipes.
+        **workflow: More options of `anykeras.training.workflow.run_workflow`
+            (``out``, ``resume``, ``overwrite``, ``initial_weights``, ``info``).
 
     Returns:
         A `WorkflowResult` whose model, the dense model of ``style`` whatever the
-        path, was trained on all training data and tested on ``data.test``.
+        route, was trained on all training data and tested on ``data.test``.
 
     Example:
     >>> recipe = quick(get_recipe("housing")).replace(config=TrainConfig(epochs=2))
@@ -273,11 +244,15 @@ def train_and_evaluate(
     >>> sorted(result.test_metrics)
     ['loss', 'mae']
     """
-    data = data if data is not None else recipe.dataset(path)
-    history = validation_history(recipe, style, data, path)
-    epochs = recipe.retrain_epochs or best_epoch(history)
-    config = train_config(path, recipe.config.replace(epochs=epochs))
-    fresh = training_model(recipe.spec, style, config.seed, path)
-    trained = retrain(recipe.spec, style, *data.train, config, model=fresh)
-    model = deliver(trained, recipe.spec, style, path, config)
-    return WorkflowResult(history, epochs, model, evaluate(model, *data.test))
+    data = data if data is not None else recipe.dataset()
+    return run_workflow(
+        recipe.spec,
+        style,
+        data.train,
+        data.test,
+        recipe.config,
+        recipe.retrain_epochs,
+        folds=recipe.folds,
+        route=route,
+        **workflow,
+    )

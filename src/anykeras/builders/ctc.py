@@ -29,14 +29,15 @@ from typing import Any
 import keras
 import numpy as np
 
+from anykeras.spec import check_int
+
 #: Index of the CTC blank, and of the label padding (Keras's ``mask_index``).
 BLANK = 0
 
 
 def _check_positive(**values: Any) -> None:
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        check_int(name, value)
 
 
 def make_sequences(

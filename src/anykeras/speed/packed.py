@@ -1,12 +1,12 @@
-"""Packed word-id batches: a batch's words without padding, for `anykeras.sparse` models.
+"""Packed word-id batches: a batch's words without padding, for sparse models.
 
-`anykeras.sparse.unique_ids` pads every review to the most distinct words in any review:
+`anykeras.data.encoding.unique_ids` pads every review to the most distinct words in any review:
 588 columns for IMDB's training reviews, which hold 132 on average, so a padded batch is
-more than three quarters padding. `PackedBatches` cuts the batches Keras would cut from
-the padded rows, in the same order (shuffled with NumPy's global generator, as Keras's
-NumPy and JAX array iterators do), and lays each batch's ids end to end in a
+more than three quarters padding. `PackedBatches` cuts the batches the plain route cuts
+from the rows, in the same seeded order (`anykeras.training.batches.EpochOrder`), and
+lays each batch's ids end to end in a
 ``(batch, 2, width)`` int32 array: ``[:, 0, :]`` holds the ids, ``[:, 1, :]`` the row each
-id belongs to, read row-major. A `anykeras.sparse.SparseDense` layer sums the kernel rows
+id belongs to, read row-major. A `anykeras.layers.SparseDense` layer sums the kernel rows
 per row with a segment sum: the same outputs as on the padded rows.
 
 ``width`` is fixed for a data set (a quarter above the mean row, rounded up to 8), so the
@@ -16,7 +16,7 @@ width it needs, rounded up to a multiple of that width.
 Example:
 >>> import numpy as np
 >>> ids = np.array([[1, 4, 0], [2, 0, 0], [3, 5, 7]], dtype="int32")
->>> batches = PackedBatches(ids, None, batch_size=2, shuffle=False)
+>>> batches = PackedBatches(ids, None, batch_size=2, order=None)
 >>> len(batches), batches.width
 (2, 8)
 >>> (packed,) = batches[0]
@@ -34,6 +34,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from anykeras.spec import check_int
+from anykeras.training.batches import EpochOrder, SeededBatches
+
 __all__ = ["PackedBatches"]
 
 
@@ -48,11 +51,12 @@ class PackedBatches(keras.utils.PyDataset):
 
     Args:
         ids: ``(samples, length)`` integer ids, each row's distinct ids padded with
-            ``pad_id``, as `anykeras.sparse.unique_ids` makes them.
+            ``pad_id``, as `anykeras.data.encoding.unique_ids` makes them.
         y: Targets, one per row, or ``None`` (for ``predict``).
         batch_size: Rows per batch.
-        shuffle: Shuffle the rows each epoch, with NumPy's global generator. Pass
-            ``shuffle=False`` to ``fit`` itself: Keras would reorder whole batches.
+        order: The seeded order of each epoch, or ``None`` for the rows in order. Pass
+            ``shuffle=False`` to ``fit`` itself (Keras would reorder whole batches), and
+            `follow_epochs` among its callbacks.
         pad_id: The id that fills short rows; it never counts.
         width: Columns a batch row gets unless it needs more; by default a quarter
             above the mean row. Give validation batches the training batches' width,
@@ -68,7 +72,7 @@ class PackedBatches(keras.utils.PyDataset):
         ids: Any,
         y: Any,
         batch_size: int,
-        shuffle: bool,
+        order: EpochOrder | None,
         pad_id: int = 0,
         width: int | None = None,
     ) -> None:
@@ -83,18 +87,8 @@ class PackedBatches(keras.utils.PyDataset):
             raise ValueError(
                 f"ids and y must have the same number of rows. Received: {len(ids)} and {len(y)}"
             )
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, (int, np.integer))
-            or (batch_size <= 0)
-        ):
-            raise ValueError(
-                f"batch_size must be a positive integer. Received: batch_size={batch_size!r}"
-            )
-        if width is not None and (
-            isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width <= 0
-        ):
-            raise ValueError(f"width must be None or a positive integer. Received: width={width!r}")
+        check_int("batch_size", batch_size)
+        check_int("width", width, allow_none=True)
         present = ids != pad_id
         self.flat = ids[present].astype("int32")  # row by row
         self.counts = present.sum(axis=1)
@@ -108,10 +102,11 @@ class PackedBatches(keras.utils.PyDataset):
             )
         self.y = None if y is None else np.asarray(y)
         self.batch_size = int(batch_size)
-        self.shuffle = shuffle
+        self.order = order
+        self.epoch = 0
         self.pad_id = pad_id
         self.width = _width(self.counts) if width is None else int(width)
-        self.order: np.ndarray | None = None
+        self._rows: tuple[int, np.ndarray] | None = None
 
     @staticmethod
     def _repeats(ids: np.ndarray, present: np.ndarray) -> tuple[int, int] | None:
@@ -126,17 +121,19 @@ class PackedBatches(keras.utils.PyDataset):
     def __len__(self) -> int:
         return math.ceil(len(self.counts) / self.batch_size)
 
-    def on_epoch_begin(self) -> None:
-        """Draw this epoch's order, as Keras's array iterator does at each epoch's start."""
-        if self.shuffle:
-            self.order = np.random.permutation(len(self.counts))  # noqa: NPY002
-
     def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
         start = index * self.batch_size
         stop = min(start + self.batch_size, len(self.counts))
-        rows = np.arange(start, stop) if self.order is None else self.order[start:stop]
+        if self.order is None:
+            rows = np.arange(start, stop)
+        else:
+            if self._rows is None or self._rows[0] != self.epoch:
+                self._rows = (self.epoch, self.order.permutation(len(self.counts), self.epoch))
+            rows = self._rows[1][start:stop]
         packed = self.pack(rows)
         return (packed,) if self.y is None else (packed, self.y[rows])
+
+    follow_epochs = SeededBatches.follow_epochs
 
     def pack(self, rows: np.ndarray) -> np.ndarray:
         """The ``(len(rows), 2, width)`` array of those rows' ids and row numbers."""

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 import keras
 
+from anykeras.spec import check_int
+
 #: Backends on which ``keras.distribution`` drives `fit` in Keras 3.15.
 SUPPORTED_BACKENDS = ("jax",)
 
@@ -167,8 +169,7 @@ def per_device_batch_size(batch_size: int, num_devices: int, num_samples: int | 
     if num_samples is not None:
         values["num_samples"] = num_samples
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        check_int(name, value)
     if batch_size % num_devices:
         raise ValueError(
             f"batch_size must be a multiple of the {num_devices} devices. "

@@ -13,8 +13,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from anykeras.recipes import Dataset, Recipe
-from anykeras.training import best_epoch, evaluate, fit, new_model, retrain
+from anykeras.training.recipes import Dataset, Recipe
+from anykeras.training.workflow import run_workflow
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,18 +56,16 @@ def run_sweep(
         started = time.perf_counter()
         spec = recipe.spec.replace(**experiment.spec_changes)
         config = recipe.config.replace(loss=experiment.loss)
-        model = new_model(spec, style, config.seed)
-        history = fit(model, spec, *data.train, config).history
-        epoch = best_epoch(history)
-        final = retrain(spec, style, *data.train, config.replace(epochs=epoch))
+        result = run_workflow(spec, style, data.train, data.test, config)
+        history, epoch = result.history, result.best_epoch
         rows.append(
             {
                 "name": experiment.name,
-                "params": model.count_params(),
+                "params": result.model.count_params(),
                 "best_epoch": epoch,
                 "val_loss": history["val_loss"][epoch - 1],
                 "val_accuracy": history["val_accuracy"][epoch - 1],
-                "test_accuracy": evaluate(final, *data.test)["accuracy"],
+                "test_accuracy": result.test_metrics["accuracy"],
                 "seconds": time.perf_counter() - started,
                 "val_accuracy_curve": history["val_accuracy"],
             }

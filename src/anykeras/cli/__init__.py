@@ -1,0 +1,254 @@
+"""`anykeras`: train, evaluate, predict and sweep from the command line.
+
+The backend is chosen here, before Keras is imported (``--backend`` or the
+``KERAS_BACKEND`` variable); the work itself is done by the library. Every argument
+is checked before any work starts: a bad one is reported in one line, exit status 2;
+a missing or damaged data file, or a training run that diverges, exit status 1.
+
+    anykeras train --dataset imdb --style subclassed --backend torch --epochs 4 --out runs/x
+    anykeras predict --model runs/x/model.keras --text "A moving, beautifully acted film."
+    anykeras evaluate --model runs/x/model.keras --dataset imdb
+    anykeras sweep --dataset imdb --epochs 20 --out runs/sweep
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from anykeras import __version__
+from anykeras.cli.checks import (
+    UsageError,
+    check_head,
+    learning_rate,
+    non_negative_int,
+    positive_int,
+    read_reviews,
+    seed,
+)
+from anykeras.spec import BACKENDS, DATASETS, ROUTES, STYLES
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `anykeras` command."""
+    parser = _Parser(prog="anykeras", description="The course's Keras 3 workflow, on any backend.")
+    parser.add_argument("--version", action="version", version=f"anykeras {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)  # fmt: skip
+
+    def common(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--backend",
+            choices=BACKENDS,
+            default=os.environ.get("KERAS_BACKEND") or "jax",
+            help="Keras backend (default: $KERAS_BACKEND, else jax)",
+        )
+        command.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1)
+
+    train = sub.add_parser("train", help="validate, retrain on all training data, test")
+    common(train)
+    train.add_argument("--dataset", choices=DATASETS, default="imdb")
+    train.add_argument("--style", choices=STYLES, default="functional")
+    train.add_argument("--epochs", type=positive_int, help="epochs of the validation run")
+    train.add_argument(
+        "--retrain-epochs",
+        type=positive_int,
+        help="epochs of the final run (default: the epoch with the lowest val_loss)",
+    )
+    train.add_argument("--batch-size", type=positive_int)
+    train.add_argument("--learning-rate", type=learning_rate)
+    train.add_argument("--seed", type=seed, default=0, help="0 to 2**32 - 1 (default 0)")
+    train.add_argument("--out", type=Path, required=True, help="output directory")
+    train.add_argument("--overwrite", action="store_true", help="replace a finished run in --out")
+    train.add_argument("--quick", action="store_true", help="small synthetic data, few epochs")
+    train.add_argument("--early-stopping", type=non_negative_int, metavar="PATIENCE")
+    train.add_argument("--checkpoint", action="store_true", help="keep the best model (val_loss)")
+    train.add_argument("--backup", action="store_true", help="resume exactly if interrupted")
+    train.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
+    train.add_argument("--batch-losses", action="store_true", help="record every batch's loss")
+    train.add_argument(
+        "--route",
+        "--path",  # its name before 0.2
+        dest="route",
+        choices=("auto", *ROUTES),
+        default="auto",
+        help="how the data goes in: plain (float32 multi-hot, the course's code), compact "
+        "(uint8 multi-hot), sparse (word ids); auto: the fastest that gives the same "
+        "results on this backend (default)",
+    )
+
+    evaluate = sub.add_parser("evaluate", help="a saved model on a dataset's test split")
+    common(evaluate)
+    evaluate.add_argument("--model", type=Path, required=True)
+    evaluate.add_argument("--dataset", choices=DATASETS, default="imdb")
+    evaluate.add_argument("--quick", action="store_true")
+
+    predict = sub.add_parser("predict", help="score raw review text with a saved IMDB model")
+    common(predict)
+    predict.add_argument("--model", type=Path, required=True)
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", action="append", help="a review (repeat for several)")
+    source.add_argument("--file", type=Path, help="a UTF-8 text file, one review per line")
+
+    sweep = sub.add_parser("sweep", help="the course's further experiments, as a table")
+    common(sweep)
+    sweep.add_argument("--dataset", choices=("imdb",), default="imdb")
+    sweep.add_argument("--style", choices=STYLES, default="functional")
+    sweep.add_argument("--epochs", type=positive_int)
+    sweep.add_argument("--out", type=Path, required=True)
+    sweep.add_argument("--quick", action="store_true")
+    return parser
+
+
+def select_backend(backend: str) -> None:
+    """Set ``KERAS_BACKEND`` before Keras is imported, or say clearly why not."""
+    if importlib.util.find_spec(backend) is None:
+        raise UsageError(
+            f"the {backend} backend is not installed in this environment: "
+            f"pip install 'anykeras[{backend}]'"
+        )
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != backend:
+            raise UsageError(
+                f"Keras is already running on {keras.backend.backend()}; start a new process "
+                f"for --backend {backend}"
+            )
+    os.environ["KERAS_BACKEND"] = backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _recipe(args: argparse.Namespace) -> Any:
+    from anykeras.training.recipes import get_recipe, quick
+
+    recipe = get_recipe(args.dataset)
+    return quick(recipe) if args.quick else recipe
+
+
+def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    """Validation run, curves, retrain on all training data, test; files under ``--out``."""
+    from anykeras.cli.train import train
+
+    return train(args, _recipe(args))
+
+
+def _load_model(path: Path) -> Any:
+    from anykeras.saving import load_model
+
+    if not path.is_file():
+        raise UsageError(f"--model must be a saved .keras file; {path} does not exist")
+    try:
+        return load_model(path)
+    except Exception as error:  # Keras raises several types for a bad file
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UsageError(f"could not load a Keras model from {path}: {reason}") from None
+
+
+def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    """Evaluate a saved model on the dataset's test split."""
+    from anykeras.training import evaluate
+
+    model = _load_model(args.model)
+    recipe = _recipe(args)
+    check_head(model, recipe.spec, f"{args.model}", recipe.name)
+    data = recipe.dataset()
+    metrics = {f"test_{k}": v for k, v in evaluate(model, *data.test).items()}
+    return {"model": str(args.model), "dataset": recipe.name, **metrics}
+
+
+def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
+    """Score raw reviews with a saved IMDB model."""
+    from anykeras.data import encoding, imdb
+    from anykeras.training.recipes import get_recipe
+
+    texts = read_reviews(args.text, args.file)
+    model = _load_model(args.model)
+    spec = get_recipe("imdb").spec
+    num_words = check_head(model, spec, f"{args.model}", "imdb", any_vocabulary=True)
+    x = encoding.multi_hot([imdb.encode(t, num_words=num_words) for t in texts], num_words)
+    scores = model.predict(x, verbose=0)[:, 0]
+    results = [
+        {
+            "text": t,
+            "probability_positive": float(p),
+            "label": "positive" if p >= 0.5 else "negative",
+        }
+        for t, p in zip(texts, scores, strict=True)
+    ]
+    return {"model": str(args.model), "predictions": results}
+
+
+def cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    """The course's further experiments: a Markdown table, JSON and a plot."""
+    from anykeras.files import save_atomically, write_json_atomically
+    from anykeras.training.plots import plot_curves
+    from anykeras.training.sweep import run_sweep, sweep_table
+
+    recipe = _recipe(args)
+    if args.epochs is not None:
+        recipe = recipe.replace(config=recipe.config.replace(epochs=args.epochs))
+    rows = run_sweep(recipe, recipe.dataset(), args.style)
+    table = sweep_table(rows)
+    out: Path = args.out
+    save_atomically(out / "sweep.md", lambda tmp: tmp.write_text(table + "\n", encoding="utf-8"))
+    write_json_atomically(out / "sweep.json", rows)
+    curves = {row["name"]: row["val_accuracy_curve"] for row in rows}
+    plot_curves(curves, out / "sweep.png", "Further experiments", "Validation accuracy")
+    print(table)
+    return {"rows": len(rows), "out": str(out)}
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+    "sweep": cmd_sweep,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `anykeras` command; returns the exit status.
+
+    Example:
+    >>> main(["train", "--dataset", "cifar"])  # doctest: +SKIP
+    anykeras train: error: argument --dataset: invalid choice: 'cifar' ...
+    """
+    args = build_parser().parse_args(argv)  # exits with status 2 and one line on bad usage
+    try:
+        select_backend(args.backend)
+        from anykeras.data import DataFileError, DataNotFoundError, UntrustedFileError
+        from anykeras.training import DivergedError, RunFolderError
+
+        try:
+            result = COMMANDS[args.command](args)
+        except RunFolderError as error:
+            raise UsageError(str(error)) from None
+        except (DataNotFoundError, UntrustedFileError, DataFileError, DivergedError) as error:
+            print(f"anykeras {args.command}: error: {error}", file=sys.stderr)
+            return 1
+    except UsageError as error:
+        print(f"anykeras {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"anykeras {args.command}: interrupted", file=sys.stderr)
+        return 130
+    print(json.dumps(result, indent=2, allow_nan=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Faster ways to train the course's word models, with the same results.
+
+The course's code (`anykeras.training`) reads without this package: a route plugs into
+the one workflow through `anykeras.training.route.Route`. `choose_route` picks one in
+one place, from `FASTEST`.
+
+Example:
+>>> from anykeras.speed import choose_route
+>>> route, reason = choose_route(words=True, requested="compact")
+>>> route.name, reason
+('compact', 'asked for')
+"""
+
+from anykeras.speed.packed import PackedBatches
+from anykeras.speed.routes import (
+    FASTEST,
+    SPARSE_LAYOUTS,
+    CompactRoute,
+    SparseRoute,
+    choose_route,
+    get_route,
+    ids_from_rows,
+)
+
+__all__ = [
+    "FASTEST",
+    "SPARSE_LAYOUTS",
+    "CompactRoute",
+    "PackedBatches",
+    "SparseRoute",
+    "choose_route",
+    "get_route",
+    "ids_from_rows",
+]

@@ -1,0 +1,190 @@
+"""Faster routes that give the course's results: compact rows, and word ids.
+
+=========  ==========================================  =======================================
+route      what goes into the model                    same results as ``plain``
+=========  ==========================================  =======================================
+plain      float32 multi-hot rows, ``model.fit``       it is the course's code
+compact    uint8 multi-hot rows, ``model.fit``         bit for bit: each batch becomes the
+                                                       same float32 values inside the step
+sparse     each review's distinct word ids, into       to rounding (about 1e-6 after 20
+           the `anykeras.builders.sparse` model        epochs): the same sums, another order
+=========  ==========================================  =======================================
+
+Each route is a `anykeras.training.route.Route`: the workflow calls it and knows none
+by name. Whatever the route, the model handed back is the course's dense model in the
+style asked for (a `anykeras.layers.SparseDense` kernel has the ``Dense`` kernel's
+shape, so the sparse model's weights copy into it). Every route sees the samples in the
+same seeded order (`anykeras.training.batches`), so they train on the same batches.
+
+Example:
+>>> route = get_route("sparse")
+>>> route.inputs(np.array([[0, 1, 0, 1], [0, 0, 1, 0]], dtype="uint8")).tolist()
+[[1, 3], [2, 0]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from anykeras.builders import build
+from anykeras.builders.sparse import build_sparse
+from anykeras.spec import ROUTES, ClassifierSpec, check_choice
+from anykeras.speed.packed import PackedBatches
+from anykeras.training.batches import EpochOrder
+from anykeras.training.route import PLAIN, Route
+
+#: How the sparse route lays out word ids, per backend. Packed batches skip the
+#: padding (`anykeras.speed.packed`); padded rows are as wide as the longest review.
+SPARSE_LAYOUTS: dict[str, str] = {"jax": "packed", "torch": "padded", "tensorflow": "padded"}
+
+
+class CompactRoute(Route):
+    """uint8 multi-hot rows into ``fit``: the same values in a quarter of the bytes."""
+
+    name = "compact"
+
+    def check(self, spec: ClassifierSpec, x: np.ndarray) -> None:
+        """Refuse anything but multi-hot word rows (uint8 or bool)."""
+        x = np.asarray(x) if not hasattr(x, "dtype") else x
+        if len(spec.input_shape) != 1 or x.ndim != 2 or x.dtype not in (np.uint8, np.bool_):
+            raise ValueError(
+                f"route {self.name!r} needs multi-hot word rows (IMDB or Reuters, as uint8). "
+                f"Received: x of shape {x.shape} and dtype {x.dtype}"
+            )
+
+    def inputs(self, x: np.ndarray, training: bool = True) -> Any:
+        """The rows as they are (uint8)."""
+        return x
+
+
+class SparseRoute(CompactRoute):
+    """Each review's distinct word ids into a `build_sparse` model (see the module)."""
+
+    name = "sparse"
+
+    def __init__(self, layout: str | None = None) -> None:
+        self.layout = check_choice(
+            "layout", layout or SPARSE_LAYOUTS.get(keras.backend.backend(), "padded"),
+            ("padded", "packed"),
+        )  # fmt: skip
+        self.width: int | None = None
+
+    def inputs(self, x: np.ndarray, training: bool = True) -> Any:
+        """Training rows as padded distinct ids; test rows stay rows (for the dense model)."""
+        return ids_from_rows(x) if training else x
+
+    def model(self, spec: ClassifierSpec, style: str, fresh: keras.Model) -> keras.Model:
+        """A sparse model holding ``fresh``'s initial weights."""
+        sparse = build_sparse(spec, deduplicate=False, layout=self.layout)
+        sparse.set_weights(fresh.get_weights())
+        return sparse
+
+    def compile_options(self) -> dict[str, Any]:
+        """XLA on TensorFlow: Keras leaves it off on a CPU, and the gather-sum halves."""
+        return {"jit_compile": True} if keras.backend.backend() == "tensorflow" else {}
+
+    def batches(
+        self, x: Any, y: Any, batch_size: int, order: EpochOrder | None
+    ) -> tuple[Any, keras.callbacks.Callback | None]:
+        """Packed batches in the seeded order, or the padded ids as the plain route feeds."""
+        if self.layout == "padded":
+            return super().batches(x, y, batch_size, order)
+        batches = PackedBatches(x, y, batch_size, order)
+        self.width = batches.width
+        return batches, batches.follow_epochs()
+
+    def validation(self, x: Any, y: Any, batch_size: int) -> Any:
+        """Packed validation batches share the training batches' width (one compiled shape)."""
+        if self.layout == "padded":
+            return (x, y)
+        return PackedBatches(x, y, batch_size, None, width=self.width)
+
+    def deliver(
+        self, model: keras.Model, spec: ClassifierSpec, style: str, compile_model: Any
+    ) -> keras.Model:
+        """The dense model of ``style`` with the sparse model's weights."""
+        dense = build(spec, style)
+        dense.set_weights(model.get_weights())
+        return compile_model(dense)
+
+
+def ids_from_rows(rows: np.ndarray) -> np.ndarray:
+    """Multi-hot rows as each row's distinct ids, ascending, padded with 0 (int32).
+
+    Id 0 is the padding (IMDB's and Reuters's id 0 is never a word), so column 0 is
+    dropped, as `anykeras.data.encoding.unique_ids` drops it.
+
+    Example:
+    >>> ids_from_rows(np.array([[1, 1, 0, 1], [0, 0, 0, 0]], dtype="uint8")).tolist()
+    [[1, 3], [0, 0]]
+    """
+    row, column = np.nonzero(rows[:, 1:])
+    column += 1
+    counts = np.bincount(row, minlength=len(rows))
+    out = np.zeros((len(rows), int(counts.max()) if len(rows) else 0), dtype=np.int32)
+    out[row, np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)] = column
+    return out
+
+
+#: The fastest route per backend that gives the same results, measured by
+#: ``nox -s bench`` on the real IMDB reviews (see docs/how-to/train-faster.md).
+FASTEST: dict[str, str] = {"jax": "sparse", "torch": "compact", "tensorflow": "compact"}
+
+
+def get_route(name: str) -> Route:
+    """A fresh route called ``name`` (`anykeras.spec.ROUTES`).
+
+    Example:
+    >>> get_route("compact").name
+    'compact'
+    """
+    check_choice("route", name, ROUTES)
+    return {"plain": lambda: PLAIN, "compact": CompactRoute, "sparse": SparseRoute}[name]()
+
+
+def choose_route(
+    words: bool, requested: str = "auto", backend: str | None = None, *, checkpoint: bool = False
+) -> tuple[Route, str]:
+    """The route to train on, and why in a few words: ``(route, reason)``.
+
+    Args:
+        words: Whether the inputs are multi-hot word rows (IMDB, Reuters).
+        requested: ``"auto"`` or one of `anykeras.spec.ROUTES`.
+        backend: A Keras backend name; the current one by default.
+        checkpoint: Whether the run keeps checkpoints of the model being trained.
+            They must be dense models (for ``anykeras evaluate`` and ``predict``), so
+            ``"auto"`` then avoids ``sparse``, and asking for it is an error.
+
+    Raises:
+        ValueError: ``requested`` is unknown, or these inputs or options cannot take it.
+
+    Example:
+    >>> choose_route(True, backend="jax")[1]
+    'the fastest on jax with the same results'
+    >>> choose_route(False)[0].name
+    'plain'
+    """
+    backend = backend or keras.backend.backend()
+    if requested != "auto":
+        name = check_choice("route", requested, ROUTES)
+        if name != "plain" and not words:
+            raise ValueError(
+                f"route {name!r} needs multi-hot word inputs (IMDB or Reuters); these "
+                f"inputs are not words. Received: route={name!r}"
+            )
+        if name == "sparse" and checkpoint:
+            raise ValueError(
+                "route 'sparse' trains a word-id model, so its checkpoints would not be "
+                "dense models; use route 'compact' with checkpoints. Received: "
+                "route='sparse' with checkpoints"
+            )
+        return get_route(name), "asked for"
+    if not words:
+        return PLAIN, "the only route for inputs that are not words"
+    name = FASTEST.get(backend, "compact")
+    if name == "sparse" and checkpoint:
+        return CompactRoute(), f"the fastest on {backend} that checkpoints a dense model"
+    return get_route(name), f"the fastest on {backend} with the same results"

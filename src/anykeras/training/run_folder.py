@@ -1,0 +1,194 @@
+"""A run folder that is all-or-nothing, one run at a time, and resumable.
+
+A run writes into ``OUT`` only once it has finished: everything is made in a work
+folder beside it, ``.OUT.anykeras/`` (its ``stage/`` holds the results, ``backup/``
+the per-phase backups), and published with one ``rename``. So ``OUT`` holds either
+nothing, or a finished run (``metrics.json`` is always there), never a mix. A folder
+that holds a finished run is replaced only when asked (``overwrite=True``), and a
+second run into the same folder is refused while the first is alive, naming it.
+
+Example:
+>>> import tempfile
+>>> out = Path(tempfile.mkdtemp()) / "run"
+>>> with RunFolder(out) as run:
+...     _ = (run.stage / "metrics.json").write_text("{}")
+...     run.publish()
+>>> sorted(p.name for p in out.iterdir()), run.work.exists()
+(['metrics.json'], False)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks; one run at a time is on you
+    fcntl = None  # type: ignore[assignment]
+
+MANIFEST = "metrics.json"  # written last into the stage: a folder that has it is finished
+
+
+class RunFolderError(Exception):
+    """The output folder cannot take this run (in use, holds other files, not writable)."""
+
+
+class RunFolder:
+    """The output folder of one run, as a context manager (see the module).
+
+    Args:
+        out: The folder the results go to.
+        overwrite: Replace a finished run already in ``out``.
+        resume: Keep the backups of an earlier run of the same settings that was
+            interrupted (otherwise its leftovers are cleared and the run starts over).
+        settings: What defines the run (its command line, say); an interrupted run
+            is resumed only if its settings were the same.
+
+    Attributes:
+        stage: Where the results are written before `publish`.
+        backup: Where the phases keep their backups.
+    """
+
+    def __init__(
+        self,
+        out: str | Path,
+        overwrite: bool = False,
+        resume: bool = False,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        self.out = Path(out)
+        self.work = self.out.parent / f".{self.out.name}.anykeras"
+        self.stage = self.work / "stage"
+        self.backup = self.work / "backup"
+        self.overwrite = overwrite
+        self.resume = resume
+        self.settings = settings or {}
+        self._lock: IO[str] | None = None
+
+    def __enter__(self) -> RunFolder:
+        check_writable_folder(self.out, self.overwrite)
+        self._take_lock()
+        self._finish_interrupted_publish()
+        check_writable_folder(self.out, self.overwrite)  # again, now that we hold the lock
+        self._prepare()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
+            self._lock = None
+
+    def _take_lock(self) -> None:
+        try:
+            self.work.mkdir(parents=True, exist_ok=True)
+            handle = (self.work / "lock").open("a+", encoding="utf-8")
+        except OSError as error:
+            raise RunFolderError(f"cannot write beside {self.out}: {_reason(error)}") from None
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise RunFolderError(
+                    f"another anykeras run is writing to {self.out} ({holder}); wait for it "
+                    "or choose another --out"
+                ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        handle.flush()
+        self._lock = handle
+
+    def _finish_interrupted_publish(self) -> None:
+        """A run killed between publish's two renames left ``OUT`` missing: finish it."""
+        replaced = self.work / "replaced"
+        if replaced.exists() and not self.out.exists():
+            if (self.stage / MANIFEST).is_file():
+                self.stage.rename(self.out)
+            else:
+                replaced.rename(self.out)
+        shutil.rmtree(replaced, ignore_errors=True)
+
+    def _prepare(self) -> None:
+        settings_file = self.work / "settings.json"
+        same = settings_file.is_file() and _read_json(settings_file) == self.settings
+        if not (self.resume and same):
+            # Leftovers of an interrupted run with other settings (or no resume): start over.
+            for leftover in self.work.iterdir():
+                if leftover.name != "lock":
+                    _remove(leftover)
+        shutil.rmtree(self.stage, ignore_errors=True)  # results are remade from the backups
+        self.stage.mkdir(parents=True)
+        settings_file.write_text(json.dumps(self.settings, sort_keys=True), encoding="utf-8")
+
+    def publish(self) -> None:
+        """Move the staged results into ``OUT`` at once, replacing a finished run there."""
+        if not (self.stage / MANIFEST).is_file():
+            raise RunFolderError(f"the run has no {MANIFEST} to publish; nothing was written")
+        if self.out.exists():
+            replaced = self.work / "replaced"
+            self.out.rename(replaced)  # OUT is an empty folder, or a run asked to be replaced
+            self.stage.rename(self.out)
+            shutil.rmtree(replaced)
+        else:
+            self.stage.rename(self.out)
+        for leftover in self.work.iterdir():
+            if leftover.name != "lock":
+                _remove(leftover)
+        (self.work / "lock").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.work.rmdir()
+
+
+def check_writable_folder(out: Path, overwrite: bool = False) -> None:
+    """Raise `RunFolderError` unless a run can publish into ``out``.
+
+    ``out`` may be missing (its parent is made), an empty folder, or, with
+    ``overwrite``, a finished run's folder. Anything else is refused before any work.
+    """
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"--out {out} is a file; give a folder")
+    if out.is_dir():
+        entries = [p.name for p in out.iterdir()]
+        if entries and MANIFEST not in entries:
+            raise RunFolderError(
+                f"--out {out} holds other files ({', '.join(sorted(entries)[:3])}...); "
+                "give a new or empty folder"
+            )
+        if entries and not overwrite:
+            raise RunFolderError(
+                f"--out {out} holds a finished run; pass --overwrite to replace it"
+            )
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise RunFolderError(f"--out {out} lies below {parent}, which is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RunFolderError(f"cannot write to {parent}: permission denied")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror.lower() if error.strerror else str(error)

@@ -37,20 +37,6 @@ def inception_params(c: int, f1: int, r3: int, f3: int, r5: int, f5: int, fp: in
     )
 
 
-def assert_round_trip(model: keras.Model, x, tmp_path) -> None:
-    """Saved as .keras and loaded back, the model predicts exactly the same."""
-    path = tmp_path / f"{model.name}.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    expected = model.predict(x, verbose=0)
-    got = loaded.predict(x, verbose=0)
-    flat_expected, flat_got = keras.tree.flatten(expected), keras.tree.flatten(got)
-    assert len(flat_expected) == len(flat_got) > 0
-    for e, g in zip(flat_expected, flat_got, strict=True):
-        np.testing.assert_allclose(g, e, rtol=0, atol=1e-6)
-    assert loaded.count_params() == model.count_params()
-
-
 # --- two inputs -----------------------------------------------------------------------
 
 
@@ -86,7 +72,7 @@ def two_branch_data(rng, n=128, text_size=64, numeric_size=4):
     return text, numeric, (score > 0).astype("float32")[:, None]
 
 
-def test_two_branch_trains_and_round_trips(rng, tmp_path):
+def test_two_branch_trains_and_round_trips(rng, assert_save_reload):
     text, numeric, y = two_branch_data(rng)
     model = two_branch(text_size=64, numeric_size=4)
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy")
@@ -100,7 +86,7 @@ def test_two_branch_trains_and_round_trips(rng, tmp_path):
         model.predict([text, numeric], verbose=0),
         atol=1e-6,
     )
-    assert_round_trip(model, [text, numeric], tmp_path)
+    assert_save_reload(model, [text, numeric])
 
 
 # --- two outputs ----------------------------------------------------------------------
@@ -132,7 +118,7 @@ def multi_head_data(rng, n=128, size=40):
     return x, {"sentiment": sentiment, "rating": rating}
 
 
-def test_multi_head_honours_loss_weights_and_round_trips(rng, tmp_path):
+def test_multi_head_honours_loss_weights_and_round_trips(rng, assert_save_reload):
     x, y = multi_head_data(rng)
     weights = {"sentiment": 1.0, "rating": 0.25}
     model = compile_multi_head(
@@ -154,7 +140,7 @@ def test_multi_head_honours_loss_weights_and_round_trips(rng, tmp_path):
     assert np.all(np.abs(unweighted - history["loss"]) > 1e-2)
     for key in ("loss", "sentiment_loss", "rating_loss"):
         assert history[key][-1] < history[key][0], (key, history[key])
-    assert_round_trip(model, x, tmp_path)
+    assert_save_reload(model, x)
 
 
 def test_compile_multi_head_refuses_unknown_heads():
@@ -227,7 +213,7 @@ def bar_images(rng, n=96):
     return images, labels.astype("int32")
 
 
-def test_inception_classifier_trains_and_round_trips(rng, tmp_path):
+def test_inception_classifier_trains_and_round_trips(rng, assert_save_reload):
     images, labels = bar_images(rng)
     model = inception_classifier(num_classes=3)
     model.compile(
@@ -238,7 +224,7 @@ def test_inception_classifier_trains_and_round_trips(rng, tmp_path):
     history = model.fit(images, labels, epochs=3, batch_size=16, shuffle=False, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < 0.8 * losses[0], losses
-    assert_round_trip(model, images[:16], tmp_path)
+    assert_save_reload(model, images[:16])
 
 
 # --- clear errors ---------------------------------------------------------------------

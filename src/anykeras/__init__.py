@@ -256,6 +256,7 @@ _MOVED = {
     "anykeras.devices": ("anykeras.training.devices",),
     "anykeras.distributed": ("anykeras.loops.distributed",),
     "anykeras.experiments": ("anykeras.training.sweep",),
+    "anykeras.files": ("anykeras.saving",),
     "anykeras.packed": ("anykeras.speed.packed",),
     "anykeras.plotting": ("anykeras.training.plots",),
     "anykeras.recipes": ("anykeras.training.recipes",),

@@ -1,4 +1,8 @@
-"""Portable `.keras` files: saved on one backend, loaded by plain Keras on any backend.
+"""Saving that loses nothing: files written whole or not at all, models any backend loads.
+
+`atomic_path`, `save_atomically` and `write_json_atomically` write through a temporary
+file beside the target and rename it into place, so a crash never leaves half a file
+in place of a good one (and never imports Keras: the demo's report uses them too).
 
 Two things stand between a `.keras` file and another backend:
 
@@ -30,6 +34,7 @@ architecture and weights and compiling from the neutral compile config.
 
 Example:
 >>> import tempfile
+>>> import keras
 >>> from anykeras import ClassifierSpec, build
 >>> model = build(ClassifierSpec(input_shape=(4,), hidden=(2,)), "subclassed")
 >>> model.compile(optimizer="rmsprop", loss="binary_crossentropy")
@@ -41,22 +46,82 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
+if TYPE_CHECKING:
+    import keras
 
-from anykeras.files import atomic_path, save_atomically
+__all__ = ["atomic_path", "load_model", "save_atomically", "save_model", "write_json_atomically"]
 
-__all__ = ["load_model", "save_model"]
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only on success.
+
+    Example:
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> target.read_text()
+    'done'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        yield tmp
+        # mkstemp makes the file private (0600); give it the mode any new file gets.
+        tmp.chmod(0o666 & ~_umask())
+        tmp.replace(path)  # atomic on POSIX: readers see the old file or the new one
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+def write_json_atomically(path: str | Path, data: Any) -> Path:
+    """Write ``data`` as indented, strict JSON to ``path`` atomically; return the path.
+
+    Strict: a NaN or infinity is an error (`ValueError`), never a ``NaN`` that JSON
+    readers reject.
+    """
+    text = json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def save_atomically(path: str | Path, save: Callable[[Path], Any]) -> Path:
+    """Call ``save(tmp_path)`` and move the result to ``path`` only if it succeeded.
+
+    Example: ``save_atomically("model.keras", model.save)``.
+    """
+    with atomic_path(path) as tmp:
+        save(tmp)
+    return Path(path)
+
 
 _CONFIG = "config.json"  # the member of a .keras archive that describes the model
 
 
 def _is_backend_optimizer(node: dict[str, Any]) -> bool:
     """Whether ``node`` serializes a backend's subclass of a public Keras optimizer."""
+    import keras
+
     module = str(node.get("module") or "")
     return (
         module.startswith("keras.src.backend.")
@@ -191,6 +256,8 @@ def load_model(path: str | Path, compile: bool = True) -> keras.Model:
     >>> load_model(path).count_params()
     13
     """
+    import keras
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"expected a saved .keras model file; {path} does not exist")

@@ -194,7 +194,7 @@ def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     """The course's further experiments: a Markdown table, JSON and a plot."""
-    from anykeras.files import save_atomically, write_json_atomically
+    from anykeras.saving import save_atomically, write_json_atomically
     from anykeras.training.plots import plot_curves
     from anykeras.training.sweep import run_sweep, sweep_table
 

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from anykeras.demo.train import demo_recipe
-from anykeras.files import write_json_atomically
+from anykeras.saving import write_json_atomically
 
 
 def load(artifacts: Path, quick_mode: bool) -> None:

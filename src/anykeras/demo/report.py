@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from anykeras.files import atomic_path, write_json_atomically
+from anykeras.saving import atomic_path, write_json_atomically
 from anykeras.spec import BACKENDS, STYLES
 
 # Tolerances, and why (see the demo issue and DESIGN.md, "The same model"):

@@ -12,8 +12,7 @@ import keras
 import numpy as np
 
 from anykeras.builders import STYLES, build
-from anykeras.files import save_atomically, write_json_atomically
-from anykeras.saving import save_model
+from anykeras.saving import save_atomically, save_model, write_json_atomically
 from anykeras.spec import ClassifierSpec
 from anykeras.training.devices import current_device
 from anykeras.training.recipes import Dataset, Recipe, get_recipe, quick, train_and_evaluate

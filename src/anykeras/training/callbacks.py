@@ -16,7 +16,7 @@ from typing import Any
 
 import keras
 
-from anykeras.files import write_json_atomically
+from anykeras.saving import write_json_atomically
 from anykeras.spec import check_int
 
 

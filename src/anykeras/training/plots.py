@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from anykeras.files import save_atomically
+from anykeras.saving import save_atomically
 
 
 def _pyplot() -> Any:

@@ -28,7 +28,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from anykeras.files import save_atomically
+from anykeras.saving import save_atomically
 
 _META = "__meta__"
 

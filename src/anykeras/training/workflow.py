@@ -25,7 +25,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from anykeras.files import save_atomically, write_json_atomically
+from anykeras.saving import save_atomically, save_model, write_json_atomically
 from anykeras.spec import ClassifierSpec, check_int
 from anykeras.training.callbacks import CallbackConfig, EpochTimer
 from anykeras.training.config import TrainConfig
@@ -216,7 +216,6 @@ def _into_stage(config: TrainConfig, stage: Path) -> TrainConfig:
 
 def write_results(result: WorkflowResult, folder: Path, info: dict[str, Any]) -> None:
     """Write a run's files into ``folder``; ``metrics.json`` last (it marks a finished run)."""
-    from anykeras.saving import save_model
     from anykeras.training.plots import plot_history
 
     write_json_atomically(folder / "history.json", result.history)

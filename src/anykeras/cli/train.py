@@ -18,6 +18,7 @@ def train(args: argparse.Namespace, recipe: Any) -> dict[str, Any]:
     from anykeras.training import CallbackConfig
     from anykeras.training.callbacks import tensorboard_available
     from anykeras.training.devices import current_device
+    from anykeras.training.plots import plotting_available
     from anykeras.training.recipes import train_and_evaluate
     from anykeras.training.run_folder import check_writable_folder
 
@@ -33,6 +34,8 @@ def train(args: argparse.Namespace, recipe: Any) -> dict[str, Any]:
     except ValueError as error:
         raise UsageError(f"--route {args.route}: {error}") from None
     recipe = _with_arguments(recipe, args, CallbackConfig)
+    if not plotting_available():
+        print("anykeras: matplotlib is not installed, so no curves: pip install 'anykeras[plot]'")
     device = current_device()
     print(
         f"anykeras: {recipe.name} ({'synthetic' if recipe.synthetic else 'real'} data), "

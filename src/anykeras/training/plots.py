@@ -7,11 +7,17 @@ needs it.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from anykeras.saving import save_atomically
+
+
+def plotting_available() -> bool:
+    """Whether matplotlib is installed (the ``plot`` extra), so curves can be drawn."""
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def _pyplot() -> Any:

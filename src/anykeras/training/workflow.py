@@ -215,12 +215,16 @@ def _into_stage(config: TrainConfig, stage: Path) -> TrainConfig:
 
 
 def write_results(result: WorkflowResult, folder: Path, info: dict[str, Any]) -> None:
-    """Write a run's files into ``folder``; ``metrics.json`` last (it marks a finished run)."""
-    from anykeras.training.plots import plot_history
+    """Write a run's files into ``folder``; ``metrics.json`` last (it marks a finished run).
+
+    The curves (``loss.png``, ...) are drawn where matplotlib is installed.
+    """
+    from anykeras.training.plots import plot_history, plotting_available
 
     write_json_atomically(folder / "history.json", result.history)
     _write_log(result.history, folder / "log.csv")
-    plot_history(result.history, folder)
+    if plotting_available():  # the curves need the ``plot`` extra; the rest does not
+        plot_history(result.history, folder)
     save_model(result.model, folder / "model.keras")
     write_json_atomically(folder / "metrics.json", {**result.metrics(), **info})
 

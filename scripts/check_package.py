@@ -1,0 +1,106 @@
+"""Build anykeras's wheel and sdist, check them, and use the wheel from a fresh venv.
+
+Run by ``nox -s package``. In a new virtual environment that holds no checkout (the
+working directory is a temporary folder, so nothing of the repository is on
+``sys.path``), it installs the wheel with one backend's extra and checks what a user
+does first: ``anykeras --version``, a quick ``anykeras train``, ``from anykeras import
+build``, and loading the trained model with plain Keras. Exits non-zero on the first
+failure; prints one line per check.
+
+    python scripts/check_package.py --backend jax
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import venv
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*command: str | Path, cwd: Path | None = None, env: dict | None = None) -> str:
+    """Run ``command``; return its stdout, or exit with its output on failure."""
+    result = subprocess.run(
+        [str(c) for c in command],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(f"FAILED: {' '.join(map(str, command))}\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def build(dist: Path) -> tuple[Path, Path]:
+    """The wheel and the sdist, built from the repository into ``dist``."""
+    run(sys.executable, "-m", "build", "--outdir", dist, ROOT)
+    wheel, sdist = sorted(dist.glob("*.whl")), sorted(dist.glob("*.tar.gz"))
+    if len(wheel) != 1 or len(sdist) != 1:
+        sys.exit(f"FAILED: expected one wheel and one sdist in {dist}, found {wheel + sdist}")
+    run(sys.executable, "-m", "twine", "check", "--strict", wheel[0], sdist[0])
+    return wheel[0], sdist[0]
+
+
+def check(name: str, ok: bool, detail: str = "") -> None:
+    """One line per check; exit at the first failure."""
+    print(f"{'ok' if ok else 'FAILED'}: {name}{f' ({detail})' if detail else ''}")
+    if not ok:
+        sys.exit(1)
+
+
+def main() -> None:
+    """Build, then check the wheel from a fresh venv under ``--backend``."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", default="jax", choices=("jax", "torch", "tensorflow"))
+    backend = parser.parse_args().backend
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"].get("version")
+    source = (ROOT / "src/anykeras/__init__.py").read_text(encoding="utf-8")
+    declared = re.search(r'__version__ = "([^"]+)"', source)
+    check("the version is written in one place", version is None and declared is not None)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        wheel, sdist = build(work / "dist")
+        check("wheel and sdist built, twine check --strict passes", True, wheel.name)
+        check("the wheel carries the version", declared.group(1) in wheel.name)
+        venv.create(work / "venv", with_pip=True)
+        python = work / "venv" / ("Scripts" if os.name == "nt" else "bin") / "python"
+        run(python, "-m", "pip", "install", "--quiet", f"{wheel}[{backend}]")
+        env = {"KERAS_BACKEND": backend, "PYTHONPATH": "", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        anykeras = python.parent / "anykeras"
+        shown = run(anykeras, "--version", cwd=work, env=env).strip()
+        check("anykeras --version", shown == f"anykeras {declared.group(1)}", shown)
+        out = work / "run"
+        run(anykeras, "train", "--quick", "--epochs", "1", "--retrain-epochs", "1",
+            "--verbose", "0", "--out", out, cwd=work, env=env)  # fmt: skip
+        metrics = json.loads((out / "metrics.json").read_text())
+        check(
+            "anykeras train --quick",
+            metrics["backend"] == backend,
+            f"{metrics['test_accuracy']=:.3f}",
+        )
+        code = (
+            "import anykeras, keras, numpy as np\n"
+            "from anykeras import ClassifierSpec, build\n"
+            "assert 'site-packages' in anykeras.__file__, anykeras.__file__\n"
+            "model = keras.saving.load_model(r'%s')\n"
+            "print(build(ClassifierSpec(input_shape=(8,)), 'subclassed').count_params(),"
+            " model.predict(np.zeros((2, 10000), 'float32'), verbose=0).shape)\n"
+        ) % (out / "model.keras")
+        shown = run(python, "-c", code, cwd=work, env=env).strip()
+        check("import from the wheel, plain keras.saving.load_model", shown == "433 (2, 1)", shown)
+        print(f"package: wheel {wheel.name}, sdist {sdist.name}, checked under {backend}")
+
+
+if __name__ == "__main__":
+    main()

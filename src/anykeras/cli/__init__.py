@@ -46,10 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `anykeras` command."""
     parser = _Parser(prog="anykeras", description="The course's Keras 3 workflow, on any backend.")
     parser.add_argument("--version", action="version", version=f"anykeras {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=_Parser)  # fmt: skip
-
-    def common(command: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    for add in (_add_train, _add_evaluate, _add_predict, _add_sweep):
+        command = add(sub)
         command.add_argument(
             "--backend",
             choices=BACKENDS,
@@ -57,9 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
             help="Keras backend (default: $KERAS_BACKEND, else jax)",
         )
         command.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1)
+    return parser
 
+
+def _add_train(sub: Any) -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="validate, retrain on all training data, test")
-    common(train)
     train.add_argument("--dataset", choices=DATASETS, default="imdb")
     train.add_argument("--style", choices=STYLES, default="functional")
     train.add_argument("--epochs", type=positive_int, help="epochs of the validation run")
@@ -89,28 +92,34 @@ def build_parser() -> argparse.ArgumentParser:
         "(uint8 multi-hot), sparse (word ids); auto: the fastest that gives the same "
         "results on this backend (default)",
     )
+    return train
 
+
+def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="a saved model on a dataset's test split")
-    common(evaluate)
     evaluate.add_argument("--model", type=Path, required=True)
     evaluate.add_argument("--dataset", choices=DATASETS, default="imdb")
     evaluate.add_argument("--quick", action="store_true")
+    return evaluate
 
+
+def _add_predict(sub: Any) -> argparse.ArgumentParser:
     predict = sub.add_parser("predict", help="score raw review text with a saved IMDB model")
-    common(predict)
     predict.add_argument("--model", type=Path, required=True)
     source = predict.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", action="append", help="a review (repeat for several)")
     source.add_argument("--file", type=Path, help="a UTF-8 text file, one review per line")
+    return predict
 
+
+def _add_sweep(sub: Any) -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="the course's further experiments, as a table")
-    common(sweep)
     sweep.add_argument("--dataset", choices=("imdb",), default="imdb")
     sweep.add_argument("--style", choices=STYLES, default="functional")
     sweep.add_argument("--epochs", type=positive_int)
     sweep.add_argument("--out", type=Path, required=True)
     sweep.add_argument("--quick", action="store_true")
-    return parser
+    return sweep
 
 
 def select_backend(backend: str) -> None:

@@ -25,10 +25,7 @@ def train(args: argparse.Namespace, recipe: Any) -> dict[str, Any]:
     out: Path = args.out
     check_writable_folder(out, args.overwrite)
     if args.tensorboard and not tensorboard_available():
-        raise UsageError(
-            "--tensorboard needs the tensorflow and tensorboard packages "
-            "(pip install tensorflow tensorboard); they are not both installed here"
-        )
+        raise UsageError("--tensorboard needs: pip install tensorflow tensorboard")
     try:
         route, reason = choose_route(recipe.words, args.route, checkpoint=args.checkpoint)
     except ValueError as error:
@@ -42,20 +39,12 @@ def train(args: argparse.Namespace, recipe: Any) -> dict[str, Any]:
         f"{args.style} model, {keras.backend.backend()} backend on {device}, "
         f"{route.name} route ({reason})"
     )
-    info = {
-        "dataset": recipe.name,
-        "synthetic": recipe.synthetic,
-        "style": args.style,
-        "route_reason": reason,
-        "backend": keras.backend.backend(),
-        "device": device,
-        "settings": _settings(args),
-    }
+    info = {"dataset": recipe.name, "synthetic": recipe.synthetic, "style": args.style,
+            "route_reason": reason, "backend": keras.backend.backend(), "device": device,
+            "settings": _settings(args)}  # fmt: skip
     started = time.perf_counter()
-    result = train_and_evaluate(
-        recipe, args.style, route=route, out=out, overwrite=args.overwrite,
-        resume=args.backup, info=info,
-    )  # fmt: skip
+    workflow = {"out": out, "overwrite": args.overwrite, "resume": args.backup, "info": info}
+    result = train_and_evaluate(recipe, args.style, route=route, **workflow)
     return {**result.metrics(), **info, "seconds": round(time.perf_counter() - started, 2)}
 
 

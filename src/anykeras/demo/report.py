@@ -72,45 +72,50 @@ def _max_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b)))
 
 
-def check(data: dict[str, Any], quick: bool) -> tuple[dict[str, Any], list[str]]:
-    """The equivalence figures and the list of failures (empty when all checks hold)."""
+def figures(data: dict[str, Any]) -> dict[str, Any]:
+    """The equivalence figures: largest differences within and across backends."""
     cells, predictions, untrained = data["cells"], data["predictions"], data["untrained"]
-    failures: list[str] = []
-    styles_within = {
-        backend: max(
-            _max_diff(predictions[backend, s], predictions[backend, STYLES[0]]) for s in STYLES
-        )
-        for backend in BACKENDS
-    }
-    untrained_across = {
-        style: max(_max_diff(untrained[b, style], untrained[BACKENDS[0], style]) for b in BACKENDS)
-        for style in STYLES
-    }
-    trained_across = {
-        style: max(
-            _max_diff(predictions[b, style], predictions[BACKENDS[0], style]) for b in BACKENDS
-        )
-        for style in STYLES
-    }
-    accuracy_spread = {
-        style: max(cells[b, style]["test_accuracy"] for b in BACKENDS)
-        - min(cells[b, style]["test_accuracy"] for b in BACKENDS)
-        for style in STYLES
-    }
-    loaded = {
-        f"{r['saver']}/{r['style']} loaded by {r['loader']}": r["max_abs_diff"]
-        for r in data["loaded"]
+
+    def across(arrays: dict, style: str) -> float:
+        return max(_max_diff(arrays[b, style], arrays[BACKENDS[0], style]) for b in BACKENDS)
+
+    accuracies = {s: [cells[b, s]["test_accuracy"] for b in BACKENDS] for s in STYLES}
+    return {
+        "styles_within_backend": {
+            b: max(_max_diff(predictions[b, s], predictions[b, STYLES[0]]) for s in STYLES)
+            for b in BACKENDS
+        },
+        "untrained_across_backends": {s: across(untrained, s) for s in STYLES},
+        "trained_predictions_across_backends": {s: across(predictions, s) for s in STYLES},
+        "test_accuracy_spread_across_backends": {
+            s: max(values) - min(values) for s, values in accuracies.items()
+        },
+        "loaded_models": {
+            f"{r['saver']}/{r['style']} loaded by {r['loader']}": r["max_abs_diff"]
+            for r in data["loaded"]
+        },
     }
 
-    for backend, value in styles_within.items():
-        if value > STYLE_ATOL:
-            failures.append(f"{backend}: styles differ by {value:.2e} > {STYLE_ATOL:g}")
-    for style, value in untrained_across.items():
-        if value > UNTRAINED_ATOL:
-            failures.append(f"{style}: untrained outputs differ across backends by {value:.2e}")
-    for style, value in accuracy_spread.items():
-        if value > ACCURACY_SPREAD:
-            failures.append(f"{style}: test accuracies across backends spread {value:.4f} > 0.01")
+
+def check(data: dict[str, Any], quick: bool) -> tuple[dict[str, Any], list[str]]:
+    """The equivalence figures and the list of failures (empty when all checks hold)."""
+    found = figures(data)
+    loaded = found["loaded_models"]
+    failures = [
+        f"{backend}: styles differ by {value:.2e} > {STYLE_ATOL:g}"
+        for backend, value in found["styles_within_backend"].items()
+        if value > STYLE_ATOL
+    ]
+    failures += [
+        f"{style}: untrained outputs differ across backends by {value:.2e}"
+        for style, value in found["untrained_across_backends"].items()
+        if value > UNTRAINED_ATOL
+    ]
+    failures += [
+        f"{style}: test accuracies across backends spread {value:.4f} > 0.01"
+        for style, value in found["test_accuracy_spread_across_backends"].items()
+        if value > ACCURACY_SPREAD
+    ]
     expected_loads = len(BACKENDS) * (len(BACKENDS) - 1) * len(STYLES)
     if len(loaded) != expected_loads:
         failures.append(f"expected {expected_loads} cross-backend loads, found {len(loaded)}")
@@ -120,23 +125,21 @@ def check(data: dict[str, Any], quick: bool) -> tuple[dict[str, Any], list[str]]
     if not quick:
         failures += [
             f"{b}/{s}: test accuracy {c['test_accuracy']:.4f} < {MIN_ACCURACY}"
-            for (b, s), c in cells.items()
+            for (b, s), c in data["cells"].items()
             if c["test_accuracy"] < MIN_ACCURACY
         ]
+    tolerances = {
+        "styles_within_backend": STYLE_ATOL,
+        "untrained_across_backends": UNTRAINED_ATOL,
+        "test_accuracy_spread_across_backends": ACCURACY_SPREAD,
+        "loaded_models": LOADED_ATOL,
+        "min_test_accuracy": None if quick else MIN_ACCURACY,
+    }
     equivalence = {
-        "tolerances": {
-            "styles_within_backend": STYLE_ATOL,
-            "untrained_across_backends": UNTRAINED_ATOL,
-            "test_accuracy_spread_across_backends": ACCURACY_SPREAD,
-            "loaded_models": LOADED_ATOL,
-            "min_test_accuracy": None if quick else MIN_ACCURACY,
-        },
-        "styles_within_backend": styles_within,
-        "untrained_across_backends": untrained_across,
-        "trained_predictions_across_backends": trained_across,
-        "test_accuracy_spread_across_backends": accuracy_spread,
-        "loaded_models": loaded,
-        "max_loaded_model_difference": max(loaded.values(), default=float("nan")),
+        "tolerances": tolerances,
+        **found,
+        # -1: no model was loaded (a failure above); summary.json stays strict JSON.
+        "max_loaded_model_difference": max(loaded.values(), default=-1.0),
     }
     return equivalence, failures
 

@@ -276,6 +276,14 @@ class _MovedModules:
     def create_module(self, spec: Any) -> Any:
         return None  # the default module object
 
+    def get_code(self, name: str) -> Any:
+        """For ``python -m <old name>``: run the new module as ``__main__``."""
+        home = _MOVED[name][0]
+        warnings.warn(f"{name} moved to {home}; run python -m {home}", DeprecationWarning, 2)
+        return compile(
+            f"import runpy; runpy.run_module({home!r}, run_name='__main__')", name, "exec"
+        )
+
     def exec_module(self, module: Any) -> None:
         homes = [importlib.import_module(home) for home in _MOVED[module.__name__]]
         warnings.warn(

@@ -18,7 +18,7 @@ import dataclasses
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 #: The Keras backends anykeras runs on.
 BACKENDS = ("jax", "torch", "tensorflow")
@@ -29,6 +29,8 @@ DATASETS = ("imdb", "reuters", "housing", "mnist")
 #: Ways of feeding a word model that give the same results, slowest first
 #: (`anykeras.speed`); "plain" is the course's code.
 ROUTES = ("plain", "compact", "sparse")
+#: The course's vocabulary: the 10,000 most frequent words (``load_data(num_words=...)``).
+NUM_WORDS = 10_000
 
 TASKS = ("binary", "multiclass", "regression")
 ACTIVATIONS = (
@@ -246,8 +248,24 @@ class ClassifierSpec(_Config):
         return ["mae"] if self.task == "regression" else ["accuracy"]
 
 
+class _FixedHead(_Config):
+    """A spec whose head is fixed, and so its loss: ``_LOSS``; the metric is accuracy."""
+
+    _LOSS: ClassVar[str]
+
+    @property
+    def loss(self) -> str:
+        """The loss that matches the head: integer labels and softmax, or 0/1 and sigmoid."""
+        return self._LOSS
+
+    @property
+    def metrics(self) -> list[str]:
+        """Accuracy."""
+        return ["accuracy"]
+
+
 @dataclasses.dataclass(frozen=True)
-class ConvSpec(_Config):
+class ConvSpec(_FixedHead):
     """A small image classifier: stacked 3x3 convolutions with max pooling between.
 
     Args:
@@ -276,6 +294,7 @@ class ConvSpec(_Config):
     # Ten digits.
     num_classes: int = 10
     activation: str = "relu"
+    _LOSS: ClassVar[str] = "sparse_categorical_crossentropy"
 
     def __post_init__(self) -> None:
         shape = _int_tuple("input_shape", self.input_shape, "(height, width, channels)")
@@ -302,19 +321,9 @@ class ConvSpec(_Config):
             if i < len(self.filters) - 1:
                 side //= self.pool_size
 
-    @property
-    def loss(self) -> str:
-        """Integer labels, softmax head."""
-        return "sparse_categorical_crossentropy"
-
-    @property
-    def metrics(self) -> list[str]:
-        """Accuracy."""
-        return ["accuracy"]
-
 
 @dataclasses.dataclass(frozen=True)
-class SequenceSpec(_Config):
+class SequenceSpec(_FixedHead):
     """A binary sequence classifier: Embedding -> LSTM -> Dense(1, sigmoid).
 
     Args:
@@ -333,12 +342,13 @@ class SequenceSpec(_Config):
     """
 
     # The course's IMDB vocabulary.
-    num_words: int = 10_000
+    num_words: int = NUM_WORDS
     # Most reviews fit in 200 words; longer ones keep their last 200.
     maxlen: int = 200
     # Small vectors and a small LSTM: trains on a CPU in a minute or so.
     embedding_dim: int = 32
     units: int = 32
+    _LOSS: ClassVar[str] = "binary_crossentropy"
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -348,16 +358,6 @@ class SequenceSpec(_Config):
     def input_shape(self) -> tuple[int]:
         """``(maxlen,)``: one padded review."""
         return (self.maxlen,)
-
-    @property
-    def loss(self) -> str:
-        """Binary crossentropy, for the sigmoid head."""
-        return "binary_crossentropy"
-
-    @property
-    def metrics(self) -> list[str]:
-        """Accuracy."""
-        return ["accuracy"]
 
     def pad(self, sequences: Sequence[Sequence[int]]) -> Any:
         """Pad or truncate reviews at the front to ``maxlen`` ids (int32).

@@ -1,16 +1,18 @@
 """The book's MNIST convnet (chapter 8), from one `ConvSpec`, in the three styles.
 
 Conv2D(32) -> MaxPooling -> Conv2D(64) -> MaxPooling -> Conv2D(128) -> Flatten ->
-Dense(10, softmax): 104,202 parameters, as printed in the book.
+Dense(10, softmax): 104,202 parameters, as printed in the book. `SpecModel`, the base
+of its subclassed style, is also that of `anykeras.builders.recurrent`'s.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 from keras import ops
 
+from anykeras.builders.topologies import stack
 from anykeras.spec import ConvSpec
 
 
@@ -45,19 +47,38 @@ def build_conv_sequential(spec: ConvSpec) -> keras.Sequential:
 def build_conv_functional(spec: ConvSpec) -> keras.Model:
     """``spec`` as a Functional model."""
     inputs = keras.Input(shape=spec.input_shape, name="images")
-    x = inputs
-    for layer in conv_layers(spec):
-        x = layer(x)
-    return keras.Model(inputs, x, name="functional_convnet")
+    return stack(inputs, conv_layers(spec), name="functional_convnet")
+
+
+class SpecModel(keras.Model):
+    """A subclassed model made from one spec, which is all of its config.
+
+    A subclass sets ``spec_type`` and ``default_name``, then makes its layers in its
+    ``__init__`` after calling this one.
+
+    Args:
+        spec: A ``spec_type`` instance or its config dict.
+        **kwargs: Base model keyword arguments; ``name`` defaults to ``default_name``.
+    """
+
+    spec_type: ClassVar[type[Any]]
+    default_name: ClassVar[str]
+
+    def __init__(self, spec: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("name", self.default_name)
+        super().__init__(**kwargs)
+        self.spec = self.spec_type.from_config(spec) if isinstance(spec, dict) else spec
+
+    def get_config(self) -> dict[str, Any]:
+        """The spec, as a dict, which ``__init__`` (so `from_config`) takes back."""
+        return {**super().get_config(), "spec": self.spec.to_config()}
 
 
 @keras.saving.register_keras_serializable(package="anykeras")
-class ConvClassifier(keras.Model):
-    """``spec`` as a subclassed model: pooling, flattening and softmax written with `keras.ops`.
+class ConvClassifier(SpecModel):
+    """A `ConvSpec` (or its config dict) as a subclassed `SpecModel`.
 
-    Args:
-        spec: A `ConvSpec` or its config dict.
-        **kwargs: Base model keyword arguments.
+    Pooling, flattening and softmax are written with `keras.ops`.
 
     Example:
     >>> import numpy as np
@@ -66,10 +87,11 @@ class ConvClassifier(keras.Model):
     (2, 10)
     """
 
+    spec_type = ConvSpec
+    default_name = "subclassed_convnet"
+
     def __init__(self, spec: ConvSpec | dict[str, Any], **kwargs: Any) -> None:
-        kwargs.setdefault("name", "subclassed_convnet")
-        super().__init__(**kwargs)
-        self.spec = ConvSpec.from_config(spec) if isinstance(spec, dict) else spec
+        super().__init__(spec, **kwargs)
         self.activation = keras.activations.get(self.spec.activation)
         self.convs = [
             keras.layers.Conv2D(f, self.spec.kernel_size, name=f"conv_{i}")
@@ -103,16 +125,6 @@ class ConvClassifier(keras.Model):
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         """``(batch, num_classes)``."""
         return (input_shape[0], self.spec.num_classes)
-
-    def get_config(self) -> dict[str, Any]:
-        """The spec; weights come from the file."""
-        return {**super().get_config(), "spec": self.spec.to_config()}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> ConvClassifier:
-        """Rebuild from `get_config`'s dict."""
-        config = dict(config)
-        return cls(ConvSpec.from_config(config.pop("spec")), **config)
 
 
 BUILDERS = {

@@ -33,6 +33,9 @@ from anykeras.spec import check_int
 
 #: Index of the CTC blank, and of the label padding (Keras's ``mask_index``).
 BLANK = 0
+#: Symbols (not counting the blank) and time steps of `make_sequences`'s data by default,
+#: which `build_ctc_model`'s model reads by default.
+NUM_CLASSES, TIMESTEPS = 5, 24
 
 
 def _check_positive(**values: Any) -> None:
@@ -42,8 +45,8 @@ def _check_positive(**values: Any) -> None:
 
 def make_sequences(
     num_samples: int,
-    num_classes: int = 5,
-    timesteps: int = 24,
+    num_classes: int = NUM_CLASSES,
+    timesteps: int = TIMESTEPS,
     min_length: int = 3,
     max_length: int = 5,
     frames: tuple[int, int] = (2, 3),
@@ -130,9 +133,9 @@ def make_sequences(
 
 
 def build_ctc_model(
-    timesteps: int = 24,
-    features: int = 6,
-    num_classes: int = 5,
+    timesteps: int = TIMESTEPS,
+    features: int = NUM_CLASSES + 1,
+    num_classes: int = NUM_CLASSES,
     filters: int = 64,
     kernel_size: int = 3,
     lstm_units: int = 0,

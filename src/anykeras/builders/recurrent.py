@@ -11,6 +11,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from anykeras.builders.convnet import SpecModel
+from anykeras.builders.topologies import stack
 from anykeras.spec import SequenceSpec
 
 
@@ -39,19 +41,14 @@ def build_sequence_sequential(spec: SequenceSpec) -> keras.Sequential:
 def build_sequence_functional(spec: SequenceSpec) -> keras.Model:
     """``spec`` as a Functional model."""
     inputs = keras.Input(shape=spec.input_shape, dtype="int32", name="word_ids")
-    x = inputs
-    for layer in sequence_layers(spec):
-        x = layer(x)
-    return keras.Model(inputs, x, name="functional_lstm")
+    return stack(inputs, sequence_layers(spec), name="functional_lstm")
 
 
 @keras.saving.register_keras_serializable(package="anykeras")
-class SequenceClassifier(keras.Model):
-    """``spec`` as a subclassed model; the head's sigmoid is applied with `keras.ops`.
+class SequenceClassifier(SpecModel):
+    """A `SequenceSpec` (or its config dict) as a subclassed `SpecModel`.
 
-    Args:
-        spec: A `SequenceSpec` or its config dict.
-        **kwargs: Base model keyword arguments.
+    The head's sigmoid is applied with `keras.ops`.
 
     Example:
     >>> import numpy as np
@@ -60,10 +57,11 @@ class SequenceClassifier(keras.Model):
     (3, 1)
     """
 
+    spec_type = SequenceSpec
+    default_name = "subclassed_lstm"
+
     def __init__(self, spec: SequenceSpec | dict[str, Any], **kwargs: Any) -> None:
-        kwargs.setdefault("name", "subclassed_lstm")
-        super().__init__(**kwargs)
-        self.spec = SequenceSpec.from_config(spec) if isinstance(spec, dict) else spec
+        super().__init__(spec, **kwargs)
         self.embedding = keras.layers.Embedding(
             self.spec.num_words, self.spec.embedding_dim, name="embedding"
         )
@@ -86,16 +84,6 @@ class SequenceClassifier(keras.Model):
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         """``(batch, 1)``."""
         return (input_shape[0], 1)
-
-    def get_config(self) -> dict[str, Any]:
-        """The spec; weights come from the file."""
-        return {**super().get_config(), "spec": self.spec.to_config()}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> SequenceClassifier:
-        """Rebuild from `get_config`'s dict."""
-        config = dict(config)
-        return cls(SequenceSpec.from_config(config.pop("spec")), **config)
 
 
 BUILDERS = {

@@ -1,8 +1,10 @@
-"""Functional topologies beyond a stack: two inputs, two outputs, parallel branches.
+"""Functional topologies: a plain stack, and beyond it two inputs, two outputs, branches.
 
-The course draws models as graphs of layers. These builders write three such
-graphs once, with `keras.layers`, so that they run on every backend:
+The course draws models as graphs of layers. These builders write such graphs once,
+with `keras.layers`, so that they run on every backend:
 
+- `stack`: layers one after another, the Functional style of the convnet and LSTM
+  builders.
 - `two_branch`: two inputs (a multi-hot text vector and a few numeric features),
   one ``Dense`` branch each, merged with ``Concatenate``, then a head.
 - `multi_head`: one input, a shared trunk, two outputs (a binary "sentiment" and a
@@ -17,12 +19,12 @@ Every builder returns a built, uncompiled Functional `keras.Model` (except
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import keras
 
-from anykeras.spec import ACTIVATIONS, check_choice, check_int
+from anykeras.spec import ACTIVATIONS, NUM_WORDS, check_choice, check_int
 
 
 def _check_positive(**values: Any) -> None:
@@ -34,8 +36,23 @@ def _check_activation(activation: str) -> None:
     check_choice("activation", activation, ACTIVATIONS)
 
 
+def stack(inputs: Any, layers: Iterable[keras.layers.Layer], name: str) -> keras.Model:
+    """``layers`` applied one after another to ``inputs``, as a Functional model.
+
+    Example:
+    >>> layers = [keras.layers.Dense(3), keras.layers.Dense(1)]
+    >>> model = stack(keras.Input(shape=(4,)), layers, name="mlp")
+    >>> tuple(model.output_shape), model.count_params()
+    ((None, 1), 19)
+    """
+    x = inputs
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inputs, x, name=name)
+
+
 def two_branch(
-    text_size: int = 10_000,
+    text_size: int = NUM_WORDS,
     numeric_size: int = 8,
     text_units: int = 16,
     numeric_units: int = 8,
@@ -97,7 +114,7 @@ def two_branch(
 
 
 def multi_head(
-    input_size: int = 10_000,
+    input_size: int = NUM_WORDS,
     trunk: Sequence[int] = (16, 16),
     activation: str = "relu",
     name: str = "multi_head",

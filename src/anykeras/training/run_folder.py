@@ -74,15 +74,24 @@ class RunFolder:
     def __enter__(self) -> RunFolder:
         check_writable_folder(self.out, self.overwrite)
         self._take_lock()
-        self._finish_interrupted_publish()
-        check_writable_folder(self.out, self.overwrite)  # again, now that we hold the lock
-        self._prepare()
+        try:
+            self._finish_interrupted_publish()
+            check_writable_folder(self.out, self.overwrite)  # again, now that we hold the lock
+            self._prepare()
+        except BaseException:
+            self.__exit__(None)  # let go of the lock: ``with`` calls no __exit__ here
+            raise
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        if self._lock is not None:
-            self._lock.close()  # releases the lock
-            self._lock = None
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        if self._lock is None:
+            return
+        if exc_type is not None and not self.resume:
+            # A failed run without backups leaves nothing to resume: leave nothing behind.
+            self._finish_interrupted_publish()
+            self._clear()
+        self._lock.close()  # releases the lock
+        self._lock = None
 
     def _take_lock(self) -> None:
         try:
@@ -140,6 +149,10 @@ class RunFolder:
             shutil.rmtree(replaced)
         else:
             self.stage.rename(self.out)
+        self._clear()
+
+    def _clear(self) -> None:
+        """Remove the work folder; the lock goes last (this run holds it until then)."""
         for leftover in self.work.iterdir():
             if leftover.name != "lock":
                 _remove(leftover)

@@ -22,7 +22,7 @@ import numpy as np
 from anykeras.builders import build
 from anykeras.spec import ClassifierSpec, is_int
 from anykeras.training.batches import EpochOrder
-from anykeras.training.callbacks import CallbackConfig, make_callbacks
+from anykeras.training.callbacks import CallbackConfig, as_diverged_error, make_callbacks
 from anykeras.training.config import TrainConfig
 from anykeras.training.resume import PhaseBackup
 from anykeras.training.route import PLAIN, Route
@@ -187,16 +187,22 @@ def fit(
         x_val, y_val = validation_data
         validation = route.validation(route.inputs(x_val), y_val, config.batch_size)
     arrays = isinstance(data, tuple)
-    history = model.fit(
-        *(data if arrays else (data,)),
-        batch_size=config.batch_size if arrays else None,
-        shuffle=config.shuffle and order is None,
-        epochs=config.epochs,
-        initial_epoch=min(initial_epoch, config.epochs),
-        validation_data=validation,
-        callbacks=every,
-        verbose=config.verbose,
-    )
+    try:
+        history = model.fit(
+            *(data if arrays else (data,)),
+            batch_size=config.batch_size if arrays else None,
+            shuffle=config.shuffle and order is None,
+            epochs=config.epochs,
+            initial_epoch=min(initial_epoch, config.epochs),
+            validation_data=validation,
+            callbacks=every,
+            verbose=config.verbose,
+        )
+    except RuntimeError as error:  # PyTorch fails on NaN predictions before the loss is NaN
+        diverged = as_diverged_error(error)
+        if diverged is None:
+            raise
+        raise diverged from None
     if backup is not None:
         history.history = backup.history
         backup.path.unlink(missing_ok=True)

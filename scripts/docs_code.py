@@ -62,8 +62,8 @@ EXECUTED = ("tutorial.md", "architecture.md", "how-to/*.md")
 # Pages whose Python blocks are shown but not run, with the reason.
 NOT_EXECUTED = {
     "how-to/scale-to-many-devices.md": (
-        "its code needs several devices (or hosts) and the JAX backend; "
-        "tests/test_distributed.py runs it"
+        "its code starts worker processes or needs several devices or hosts; "
+        "tests/test_distributed.py runs the same calls"
     ),
 }
 # The Persian translation of a page sits beside it: tutorial.md -> tutorial.fa.md.

@@ -1,26 +1,59 @@
-"""Data-parallel training on many devices with `keras.distribution`.
+"""Data-parallel training on many devices or processes, through each backend's engine.
 
-`keras.distribution.DataParallel` copies the model onto every device of a 1D mesh and
-splits each batch among them; gradients are combined, so training gives the same
-result as on one device (up to the order of floating point sums). The model code and
-the `fit` call stay as they are::
+Two levels:
 
-    distribution = data_parallel()        # every device keras.distribution sees
-    model = build(spec)                   # variables created now are replicated
-    compile_model(model, spec)
-    model.fit(x, y, batch_size=64)        # each of N devices gets 64 / N samples
+- `fit` trains a compiled model data-parallel with one call on every backend, through
+  the backend's own engine: ``keras.distribution.DataParallel`` on JAX (over several
+  devices, or several processes joined by ``jax.distributed``),
+  ``tf.distribute.MirroredStrategy`` on TensorFlow (several devices in one process)
+  and ``torch.nn.parallel.DistributedDataParallel`` on PyTorch (one process per
+  device, ``gloo`` on CPU). The training runs in fresh worker processes on this
+  machine (devices and the engines' collectives are fixed when a backend starts),
+  and the trained weights come back into the model::
 
-In Keras 3.15 the distribution API drives training on the JAX backend only: the
-PyTorch backend has no ``keras.distribution`` implementation, and TensorFlow's is an
-unused DTensor prototype that `fit` ignores. `data_parallel` says so instead of
-training silently on one device. See ``docs/how-to/scale-to-many-devices.md``.
+      history = fit(model, x, y, batch_size=64, epochs=3, processes=2)
+
+  With the same initial weights and the same global batches in the same order, N
+  replicas train to the weights and history of one device, up to the order of
+  float32 sums (``tests/test_distributed.py`` measures it on every backend).
+- `data_parallel` is the JAX-only building block for a script that manages its own
+  devices: ``keras.distribution.DataParallel`` copies the model onto every device of
+  a 1D mesh and splits each batch among them. The model code and the `fit` call stay
+  as they are::
+
+      distribution = data_parallel()        # every device keras.distribution sees
+      model = build(spec)                   # variables created now are replicated
+      compile_model(model, spec)
+      model.fit(x, y, batch_size=64)        # each of N devices gets 64 / N samples
+
+  In Keras 3.15 the distribution API drives training on the JAX backend only: the
+  PyTorch backend has no ``keras.distribution`` implementation, and TensorFlow's is
+  an unused DTensor prototype that `fit` ignores. `data_parallel` says so instead of
+  training silently on one device.
+
+This module imports no backend: the engines live in ``anykeras.loops.distributed_jax``,
+``distributed_torch`` and ``distributed_tensorflow``, which only the worker processes
+import. See ``docs/how-to/scale-to-many-devices.md``.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import keras
+import numpy as np
 
 from anykeras.spec import check_int
 
@@ -183,3 +216,478 @@ def per_device_batch_size(batch_size: int, num_devices: int, num_samples: int | 
             f"Received: num_samples={num_samples}"
         )
     return batch_size // num_devices
+
+
+# --------------------------------------------------------------------------------------
+# One call, every backend: `fit` launches workers that train through the engine.
+# --------------------------------------------------------------------------------------
+
+#: The engine `fit` uses on each backend: (several devices in one process, several
+#: processes on this machine); ``None`` where the backend's engine does not do that.
+ENGINES: dict[str, tuple[str | None, str | None]] = {
+    "jax": ("keras.distribution.DataParallel", "keras.distribution.DataParallel + jax.distributed"),
+    "tensorflow": ("tf.distribute.MirroredStrategy", "tf.distribute.MultiWorkerMirroredStrategy"),
+    "torch": (None, "torch.nn.parallel.DistributedDataParallel"),
+}
+
+#: What `fit` does on each backend, as its error for anything else says it.
+WHAT_WORKS = {
+    "jax": "devices=N (virtual CPU devices, or GPUs) or processes=N (jax.distributed)",
+    "tensorflow": "devices=N (MirroredStrategy) or processes=N (MultiWorkerMirroredStrategy)",
+    "torch": "processes=N (one process per device, DistributedDataParallel)",
+}
+
+#: A worker started with this variable set to its rank kills itself (SIGKILL) after its
+#: first training step: the tests' way to check that a dead worker fails the run.
+FAULT_ENV = "ANYKERAS_DISTRIBUTED_KILL_RANK"
+#: Seconds any one collective (or the start-up rendezvous) may wait for the others.
+COLLECTIVE_TIMEOUT = 300
+_LOOPBACK = "127.0.0.1"
+
+
+def check_engine(backend: str, devices: int, processes: int) -> str:
+    """The name of the engine that trains ``devices`` x ``processes`` replicas on ``backend``.
+
+    Raises:
+        ValueError: One line saying what works on ``backend``, for a combination its
+            engine (as anykeras drives it) does not do.
+
+    Example:
+    >>> check_engine("torch", 1, 2)
+    'torch.nn.parallel.DistributedDataParallel'
+    >>> check_engine("torch", 2, 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: devices=2, processes=1 is not supported on torch; what works there: processes=N ...
+    """
+    check_int("devices", devices)
+    check_int("processes", processes)
+    in_process, across = ENGINES.get(backend, (None, None))
+    engine = None
+    if devices == 1 and processes == 1:
+        engine = "keras.Model.fit on one device"
+    elif processes == 1:
+        engine = in_process
+    elif devices == 1:
+        engine = across
+    if engine is None:
+        what = WHAT_WORKS.get(backend, f"nothing: the backends are {sorted(ENGINES)}")
+        raise ValueError(
+            f"devices={devices}, processes={processes} is not supported on {backend}; "
+            f"what works there: {what}."
+        )
+    return engine
+
+
+def local_rows(num_samples: int, batch_size: int, part: int, parts: int) -> np.ndarray:
+    """Rows of the ``part``-th of ``parts`` replicas: its slice of every global batch.
+
+    The global batches are ``[0, batch_size)``, ``[batch_size, 2 * batch_size)``, ...
+    in order (the last one possibly shorter), as ``fit(..., shuffle=False)`` takes
+    them; each is cut into ``parts`` equal, contiguous slices, as
+    ``torch.utils.data.DistributedSampler`` would split one batch without shuffling.
+    Batched by ``batch_size // parts``, a replica's rows give its slice of each
+    global batch, step by step.
+
+    Raises:
+        ValueError: A global batch, the last one included, does not split evenly.
+
+    Example:
+    >>> local_rows(10, 4, 1, 2).tolist()   # batches [0..3], [4..7], [8, 9]
+    [2, 3, 6, 7, 9]
+    """
+    per_device_batch_size(batch_size, parts, num_samples=num_samples)
+    rows = []
+    for start in range(0, num_samples, batch_size):
+        size = min(batch_size, num_samples - start) // parts
+        rows.append(np.arange(start + part * size, start + (part + 1) * size))
+    return np.concatenate(rows)
+
+
+def fit(
+    model: keras.Model,
+    x: Any,
+    y: Any,
+    *,
+    batch_size: int,
+    epochs: int = 1,
+    devices: int = 1,
+    processes: int = 1,
+    timeout: float = 3600.0,
+    verbose: int = 0,
+) -> keras.callbacks.History:
+    """Train ``model`` data-parallel through the backend's own engine; like `Model.fit`.
+
+    ``devices`` x ``processes`` replicas each take an equal, contiguous slice of every
+    global batch of ``batch_size`` samples (batches in order, no shuffling); their
+    gradients are averaged before each update, so the training is that of one device
+    with the same batches, up to the order of float32 sums. The engine is the
+    backend's own (`ENGINES`): ``keras.distribution.DataParallel`` (JAX, with
+    ``jax.distributed`` across processes), ``tf.distribute.MirroredStrategy`` and
+    ``MultiWorkerMirroredStrategy`` (TensorFlow), ``DistributedDataParallel`` with
+    ``gloo`` on CPU or ``nccl`` on GPUs (PyTorch).
+
+    With more than one replica the training runs in fresh processes on this machine
+    (loopback addresses only): one process with ``devices`` devices, or ``processes``
+    processes of one device each. On CPU, JAX gets virtual devices
+    (``XLA_FLAGS=--xla_force_host_platform_device_count``) and TensorFlow logical ones.
+    The model travels as a `anykeras.saving.save_model` file, so its initial weights,
+    loss, metrics and optimizer settings are those of ``model``; on return ``model``
+    holds the trained weights and optimizer state. A worker that fails or dies stops
+    the others and raises; nothing waits longer than ``timeout``.
+
+    Args:
+        model: A compiled `keras.Model` whose classes `keras.saving.load_model` finds
+            (Keras's own, anykeras's, or registered ones).
+        x: Inputs: one array, one row per sample.
+        y: Targets: one array, one row per sample.
+        batch_size: The global batch size: every global batch, the last one included,
+            must split evenly over the replicas (`per_device_batch_size`).
+        epochs: Passes over the data.
+        devices: Devices in one process (JAX, TensorFlow).
+        processes: Processes on this machine, one device each (every backend). One
+            of ``devices`` and ``processes`` may be more than 1, not both.
+        timeout: Seconds the whole run may take before its workers are stopped.
+        verbose: Passed to the workers' `fit` (rank 0's progress goes to this
+            process's standard output).
+
+    Returns:
+        A `keras.callbacks.History`: ``history.history`` has one value per epoch for
+        the loss and each compiled metric, computed over the global batches;
+        ``history.params`` names the engine, the replicas and their devices.
+
+    Raises:
+        ValueError: An argument is invalid, a batch does not split evenly, or the
+            backend's engine does not do this combination (one line: what works).
+        RuntimeError: A worker failed, died or ran past ``timeout`` (which worker,
+            how, and the end of its log).
+
+    Example:
+        ```python
+        model = build(spec)
+        compile_model(model, spec)
+        history = fit(model, x, y, batch_size=64, epochs=3, processes=2)  # every backend
+        history = fit(model, x, y, batch_size=64, epochs=3, devices=4)    # JAX, TensorFlow
+        ```
+    """
+    backend = keras.backend.backend()
+    check_int("batch_size", batch_size)
+    check_int("epochs", epochs)
+    engine = check_engine(backend, devices, processes)
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model. Received: {type(model).__name__}")
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        raise ValueError(
+            "model must be compiled (with an optimizer and a loss) before fit. "
+            f"Received: an uncompiled {type(model).__name__} named {model.name!r}"
+        )
+    x, y = _as_rows(x, "x"), _as_rows(y, "y")
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(
+            "x and y must hold the same, non-zero number of samples. "
+            f"Received: len(x)={len(x)}, len(y)={len(y)}"
+        )
+    replicas = devices * processes
+    per_device_batch_size(batch_size, replicas, num_samples=len(x))
+    if replicas == 1:
+        history = model.fit(
+            x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=verbose
+        )
+        history.params = {**(history.params or {}), **_params(engine, 1, 1, [])}
+        return history
+
+    from anykeras.saving import load_model, save_model
+
+    with tempfile.TemporaryDirectory(prefix="anykeras-distributed-") as tmp:
+        work = Path(tmp)
+        save_model(model, work / "initial.keras")
+        np.save(work / "x.npy", x)
+        np.save(work / "y.npy", y)
+        job = {
+            "backend": backend,
+            "engine": engine,
+            "devices": devices,
+            "processes": processes,
+            "batch_size": batch_size,
+            "epochs": epochs,
+            "verbose": verbose,
+            # Loopback only: the coordinator (JAX), the master (PyTorch), the workers (TF).
+            "addresses": [f"{_LOOPBACK}:{port}" for port in _free_ports(processes)],
+            "collective_timeout": int(min(COLLECTIVE_TIMEOUT, max(timeout, 1))),
+            # One seed for every worker (a replicated variable must start equal in all
+            # processes); drawn from NumPy's generator, which keras.utils.set_random_seed
+            # seeds, so a seeded caller gets the same run again.
+            "seed": int(np.random.randint(2**31 - 1)),  # noqa: NPY002 (the seeded one)
+        }
+        (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        _run_workers(job, work, timeout)
+        trained = load_model(work / "trained.keras")
+        result = json.loads((work / "history.json").read_text(encoding="utf-8"))
+    _copy_state(trained, model)
+    history = keras.callbacks.History()
+    history.set_model(model)
+    history.set_params(result["params"])
+    history.history = result["history"]
+    history.epoch = list(range(epochs))
+    return history
+
+
+def _as_rows(data: Any, label: str) -> np.ndarray:
+    """``data`` as one NumPy array with one row per sample, floats cast to floatx."""
+    if isinstance(data, (dict, list, tuple)):
+        raise TypeError(
+            f"{label} must be one array (one input, one target); several inputs or "
+            f"outputs are not supported by distributed.fit. Received: a {type(data).__name__}"
+        )
+    array = np.asarray(keras.ops.convert_to_numpy(data) if keras.ops.is_tensor(data) else data)
+    if array.ndim == 0:
+        raise ValueError(f"{label} must have one row per sample. Received: a scalar {label}")
+    if np.issubdtype(array.dtype, np.floating):
+        array = array.astype(keras.config.floatx())
+    return array
+
+
+def _params(engine: str, replicas: int, processes: int, devices: list[str]) -> dict[str, Any]:
+    return {"engine": engine, "replicas": replicas, "processes": processes, "devices": devices}
+
+
+def _copy_state(trained: keras.Model, model: keras.Model) -> None:
+    """Weights, then optimizer state (when both have the same variables), into ``model``."""
+    model.set_weights(trained.get_weights())
+    source = trained.optimizer
+    if source is None or not source.built:
+        return
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    targets = model.optimizer.variables
+    if len(targets) == len(source.variables):
+        for target, value in zip(targets, source.variables, strict=True):
+            target.assign(keras.ops.convert_to_numpy(value))
+
+
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports free on the loopback address now (the OS picks them)."""
+    probes = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind((_LOOPBACK, 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def _worker_env(job: dict[str, Any], rank: int) -> dict[str, str]:
+    """The environment of worker ``rank``: the backend, its devices, its peers."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": job["backend"],
+        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+    }
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if job["backend"] == "jax":
+        # Devices per process are fixed when JAX starts: N virtual CPU devices (GPUs,
+        # where there are any, are listed first and are not affected).
+        flags = [
+            flag
+            for flag in env.get("XLA_FLAGS", "").split()
+            if not flag.startswith("--xla_force_host_platform_device_count")
+        ]
+        flags.append(f"--xla_force_host_platform_device_count={job['devices']}")
+        env["XLA_FLAGS"] = " ".join(flags)
+    if job["backend"] == "tensorflow" and job["processes"] > 1:
+        cluster = {"worker": job["addresses"]}
+        env["TF_CONFIG"] = json.dumps(
+            {"cluster": cluster, "task": {"type": "worker", "index": rank}}
+        )
+    if job["backend"] == "torch":
+        host, port = job["addresses"][0].rsplit(":", 1)
+        env.update(
+            MASTER_ADDR=host,
+            MASTER_PORT=port,
+            RANK=str(rank),
+            LOCAL_RANK=str(rank),
+            WORLD_SIZE=str(job["processes"]),
+        )
+        if sys.platform.startswith("linux"):
+            env.setdefault("GLOO_SOCKET_IFNAME", "lo")  # loopback only
+    return env
+
+
+def _run_workers(job: dict[str, Any], work: Path, timeout: float) -> None:
+    """Start the workers, wait for all of them; stop all at the first failure or timeout."""
+    command = [sys.executable, "-m", "anykeras.loops.distributed", str(work)]
+    workers: list[subprocess.Popen[bytes]] = []
+    logs = []
+    start = time.monotonic()
+    try:
+        for rank in range(job["processes"]):
+            log = (work / f"worker-{rank}.log").open("wb")  # closed in `finally`
+            logs.append(log)
+            shown = rank == 0 and job["verbose"]
+            workers.append(
+                subprocess.Popen(
+                    [*command, str(rank)],
+                    env=_worker_env(job, rank),
+                    stdout=None if shown else log,
+                    stderr=log,
+                    start_new_session=True,  # its own process group, stopped as one
+                )
+            )
+        while True:
+            codes = [worker.poll() for worker in workers]
+            failed = [rank for rank, code in enumerate(codes) if code not in (None, 0)]
+            elapsed = time.monotonic() - start
+            if failed:
+                raise RuntimeError(_failure(job, work, failed, codes, elapsed))
+            if all(code == 0 for code in codes):
+                return
+            if elapsed > timeout:
+                running = [rank for rank, code in enumerate(codes) if code is None]
+                raise RuntimeError(
+                    f"distributed fit ({job['engine']}, {_layout(job)}) ran past "
+                    f"timeout={timeout:g} s: worker(s) {running} still running were stopped."
+                    f"{_log_tail(work, running[0])}"
+                )
+            time.sleep(0.05)
+    finally:
+        for worker in workers:
+            _stop(worker)
+        for log in logs:
+            log.close()
+
+
+def _layout(job: dict[str, Any]) -> str:
+    return f"devices={job['devices']}, processes={job['processes']}"
+
+
+def _failure(
+    job: dict[str, Any], work: Path, failed: list[int], codes: list[int | None], elapsed: float
+) -> str:
+    """One message for the workers that failed: who, how, when, and the end of a log."""
+
+    def how(code: int | None) -> str:
+        if code is not None and code < 0:
+            return f"was killed by {signal.Signals(-code).name}"
+        return f"exited with code {code}"
+
+    who = "; ".join(f"worker {rank} {how(codes[rank])}" for rank in failed)
+    others = [rank for rank, code in enumerate(codes) if code is None]
+    stopped = f"; the other workers {others} were stopped" if others else ""
+    return (
+        f"distributed fit ({job['engine']}, {_layout(job)}) failed after {elapsed:.1f} s: "
+        f"{who}{stopped}.{_log_tail(work, failed[0])}"
+    )
+
+
+def _log_tail(work: Path, rank: int, lines: int = 20) -> str:
+    path = work / f"worker-{rank}.log"
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    tail = "\n".join(text.rstrip().splitlines()[-lines:])
+    return f"\nLast lines of worker {rank}'s log:\n{tail}" if tail else ""
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    """End a worker and its process group: SIGTERM, then SIGKILL after 5 s."""
+    if worker.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 30.0)):
+        try:
+            os.killpg(worker.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            worker.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+# What the workers share (each engine module calls these).
+
+
+def load_job(work: Path) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """A worker's job, inputs and targets (memory-mapped: the workers share the pages).
+
+    It also seeds Keras's random generators with the job's seed, the same in every
+    worker.
+    """
+    job = json.loads((work / "job.json").read_text(encoding="utf-8"))
+    keras.utils.set_random_seed(job["seed"])
+    return job, np.load(work / "x.npy", mmap_mode="r"), np.load(work / "y.npy", mmap_mode="r")
+
+
+def load_initial_model(work: Path) -> keras.Model:
+    """The model as the caller gave it (weights, loss, metrics, optimizer settings)."""
+    from anykeras.saving import load_model
+
+    with warnings.catch_warnings():
+        # An optimizer that has not trained yet has no state to load: Keras says so.
+        warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
+        return load_model(work / "initial.keras")
+
+
+def write_results(
+    work: Path,
+    rank: int,
+    model: keras.Model,
+    history: dict[str, list[float]],
+    engine: str,
+    replicas: int,
+    processes: int,
+    devices: list[str],
+) -> None:
+    """A worker's output: the trained model file and the history; rank 0's are the result.
+
+    Every worker calls this, so that whatever saving computes runs in every process
+    (on JAX, an operation on a variable that spans processes is a collective that all
+    of them must enter); the other ranks' files are not read.
+    """
+    from anykeras.saving import save_model, write_json_atomically
+
+    suffix = "" if rank == 0 else f"-{rank}"
+    save_model(model, work / f"trained{suffix}.keras")
+    history = {key: [float(value) for value in values] for key, values in history.items()}
+    params = _params(engine, replicas, processes, devices)
+    path = work / f"history{suffix}.json"
+    write_json_atomically(path, {"history": history, "params": params})
+
+
+def fault_rank() -> int | None:
+    """The rank told to die by `FAULT_ENV` (tests only), or ``None``."""
+    value = os.environ.get(FAULT_ENV)
+    return int(value) if value not in (None, "") else None
+
+
+def die_if_told(rank: int) -> None:
+    """SIGKILL this process if `FAULT_ENV` names ``rank``: no cleanup, as a crash."""
+    if fault_rank() == rank:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class FaultCallback(keras.callbacks.Callback):
+    """Kills the worker of rank ``rank`` after its first batch when `FAULT_ENV` says so."""
+
+    def __init__(self, rank: int) -> None:
+        super().__init__()
+        self.rank = rank
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        """Die after the first batch, if told to."""
+        die_if_told(self.rank)
+
+
+def _worker_main(argv: list[str]) -> None:
+    """``python -m anykeras.loops.distributed WORK RANK``: run one worker of a `fit`."""
+    work, rank = Path(argv[0]), int(argv[1])
+    job = json.loads((work / "job.json").read_text(encoding="utf-8"))
+    engine = importlib.import_module(f"anykeras.loops.distributed_{job['backend']}")
+    engine.run(work, rank)
+
+
+if __name__ == "__main__":
+    _worker_main(sys.argv[1:])

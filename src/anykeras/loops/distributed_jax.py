@@ -1,0 +1,75 @@
+"""The JAX engine of `anykeras.loops.distributed.fit`: ``keras.distribution.DataParallel``.
+
+A worker process of `fit` runs `run`. Two layouts:
+
+- **Several devices, one process.** The launcher started this process with
+  ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` (N virtual CPU devices;
+  GPUs, where there are any, come first). `data_parallel` puts a 1D mesh over N
+  devices, the model is loaded (its variables replicated) and `keras.Model.fit` cuts
+  each global batch into N shards.
+- **Several processes, one device each.** ``jax.distributed.initialize`` joins the
+  processes (process 0's address is the coordinator, on loopback); CPU collectives
+  go through ``gloo``. The mesh spans every process's devices. Each process feeds its
+  own slice of every global batch (`local_rows`) with ``auto_shard_dataset=False``,
+  and Keras assembles the global batch with ``jax.make_array_from_process_local_data``.
+
+Either way the loss and metrics are computed on the global batch, so the History is
+that of one device.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax  # noqa: TID251 (loops/<backend>*.py are the one place a backend is imported)
+import numpy as np
+
+from anykeras.loops.distributed import (
+    FaultCallback,
+    data_parallel,
+    load_initial_model,
+    load_job,
+    local_rows,
+    write_results,
+)
+
+
+def run(work: Path, rank: int) -> None:
+    """Train the job in ``work`` as process ``rank``; rank 0's results are the run's."""
+    job, x, y = load_job(work)
+    processes, batch_size = job["processes"], job["batch_size"]
+    if processes > 1:
+        # CPU devices of several processes talk through gloo; this must be chosen
+        # before JAX starts its backends (GPUs and TPUs use their own collectives).
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        timeout = job["collective_timeout"]
+        jax.distributed.initialize(
+            coordinator_address=job["addresses"][0],
+            coordinator_bind_address=job["addresses"][0],  # listen on loopback only
+            num_processes=processes,
+            process_id=rank,
+            initialization_timeout=timeout,
+            heartbeat_timeout_seconds=timeout,
+            shutdown_timeout_seconds=timeout,
+        )
+        distribution = data_parallel(auto_shard_dataset=False)  # every process's devices
+        rows = local_rows(len(x), batch_size, rank, processes)
+        x, y, batch_size = x[rows], y[rows], batch_size // processes
+    else:
+        distribution = data_parallel(devices=job["devices"])
+    model = load_initial_model(work)  # built under the distribution: replicated
+    history = model.fit(
+        np.asarray(x),
+        np.asarray(y),
+        batch_size=batch_size,
+        epochs=job["epochs"],
+        shuffle=False,
+        verbose=job["verbose"] if rank == 0 else 0,
+        callbacks=[FaultCallback(rank)],
+    )
+    devices = [str(device) for device in distribution.device_mesh.devices.flatten()]
+    write_results(
+        work, rank, model, history.history, job["engine"], len(devices), processes, devices
+    )
+    if processes > 1:
+        jax.distributed.shutdown()

@@ -63,10 +63,26 @@ for _backend in BACKENDS:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Lint and check formatting with ruff (`-- --fix` to apply fixes)."""
+    """Lint and check formatting with ruff (`-- --fix` to apply fixes), then type-check.
+
+    mypy reads its settings from pyproject.toml's [tool.mypy]; the package is installed
+    with the JAX and test extras so that Keras, NumPy and pytest (anykeras.testing) resolve.
+    """
     session.install("ruff==0.17.6")  # pinned: formatting changes between releases
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
+    session.install("-e", ".[jax,test]", "mypy==2.4.1")  # pinned: new checks each release
+    session.run("mypy", "src/anykeras")
+
+
+@nox.session(default=False)
+def package(session: nox.Session) -> None:
+    """Build the wheel and sdist, `twine check` them, and use the wheel from a fresh venv.
+
+    `nox -s package -- --backend torch` checks the wheel with another backend's extra.
+    """
+    session.install("build>=1.2", "twine>=5")
+    session.run("python", "scripts/check_package.py", *session.posargs)
 
 
 @nox.session
@@ -130,7 +146,9 @@ def demo(session: nox.Session) -> None:
     # The report needs numpy and matplotlib only: no backend, not even Keras's imports.
     session.install("numpy", "matplotlib")
     session.install("--no-deps", "-e", ".")
-    session.run("python", "-m", "anykeras.report", DEMO_ARTIFACTS, DEMO_REPORT, *session.posargs)
+    session.run(
+        "python", "-m", "anykeras.demo.report", DEMO_ARTIFACTS, DEMO_REPORT, *session.posargs
+    )
 
 
 @nox.session(default=False)
@@ -154,6 +172,17 @@ def docs(session: nox.Session) -> None:
     session.run("mkdocs", "build", "--strict", "--site-dir", "site", env=env)
 
 
+def _routes_options(posargs: list[str]) -> list[str]:
+    """The options of bench.py that routes_bench.py takes too (`--sparse-layout`)."""
+    options = []
+    for i, arg in enumerate(posargs):
+        if arg.startswith("--sparse-layout="):
+            options.append(arg)
+        elif arg == "--sparse-layout" and i + 1 < len(posargs):
+            options += [arg, posargs[i + 1]]
+    return options
+
+
 def _make_bench_session(backend: str) -> None:
     @nox.session(name=f"bench-{backend}", default=False)
     def bench_backend(session: nox.Session) -> None:
@@ -164,8 +193,8 @@ def _make_bench_session(backend: str) -> None:
         )  # fmt: skip
         quick = ["--data", "synthetic"] if "--quick" in session.posargs else ["--rounds", "2"]
         session.run(
-            "python", "benchmarks/paths_bench.py", "--out", "bench-results/parts", *quick,
-            env=_backend_env(backend),
+            "python", "benchmarks/routes_bench.py", "--out", "bench-results/parts", *quick,
+            *_routes_options(session.posargs), env=_backend_env(backend),
         )  # fmt: skip
 
     bench_backend.__doc__ = f"Bench step: time every implementation on {backend} (run by `bench`)."
@@ -179,13 +208,15 @@ for _backend in BACKENDS:
 def bench(session: nox.Session) -> None:
     """The performance record: epoch and predict times, memory, ratios, the machine's limit.
 
-    Times plain `fit`, anykeras's dense and sparse paths and a hand-written native loop
-    on every backend (each in its own venv and process), the whole IMDB workflow on each
-    training path (does `anykeras train`'s auto path win?), the book's encoding loop
-    against `multi_hot`, and writes bench-results/results.json and results.md.
+    Times plain `fit`, anykeras's dense and sparse models (the sparse one with padded
+    rows and with packed batches) and a hand-written native loop on every backend (each
+    in its own venv and process), the whole IMDB workflow on each training route (does
+    `anykeras train --route auto` win?), the book's encoding loop against `multi_hot`,
+    and writes bench-results/results.json and results.md.
     Not part of CI: timings belong here, never in a test's pass/fail. `-- --quick` is a
-    one-minute smoke run; `-- --threads 1` keeps PyTorch's threads from stalling on a
-    busy machine.
+    smoke run at tiny sizes (every step still runs: some 20 minutes on 2 busy cores);
+    `-- --threads 1` keeps PyTorch's threads from stalling on a busy machine;
+    `-- --sparse-layout auto` times only each backend's default sparse layout.
     """
     python = _sibling_python(session, f"bench-{BACKENDS[0]}")
     session.run(

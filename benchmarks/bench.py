@@ -14,12 +14,15 @@ reviews hold 132 distinct words on average but up to 588, and a padded sparse ba
 pays for the longest.
 
 - ``keras_fit``: ``model.fit`` / ``model.predict`` on the multi-hot NumPy arrays.
-- ``anykeras_dense``: the same model through `anykeras.fastpath` (``fast_fit`` /
+- ``anykeras_dense``: the same model through ``benchmarks/fastpath.py`` (``fast_fit`` /
   ``fast_predict``), fed the multi-hot rows as ``uint8`` (exactly the same values).
-- ``anykeras_sparse``: `anykeras.sparse.build_sparse` on `unique_ids` inputs, through
-  ``fast_fit`` / ``fast_predict``, in the backend's layout
-  (`anykeras.fastpath.SPARSE_LAYOUTS`: packed batches on JAX, padded rows elsewhere);
-  the same outputs and weights as the dense model.
+- ``anykeras_sparse``: `anykeras.builders.sparse.build_sparse` on
+  `anykeras.data.encoding.unique_ids` inputs, through ``fast_fit`` / ``fast_predict``;
+  the same outputs and weights as the dense model. By default (``--sparse-layout
+  both``) it runs twice, once per layout: ``padded`` rows, and ``packed`` batches
+  (`anykeras.speed.PackedBatches`, in anykeras's seeded order, which works on every
+  backend). ``--sparse-layout auto`` runs only the backend's entry of
+  `anykeras.speed.SPARSE_LAYOUTS` (``default_layout`` in every sparse record).
 - ``native``: a hand-written loop in the backend's own idioms (``native_<backend>.py``).
 
 Each implementation runs in its own child process (a fresh interpreter with the same
@@ -66,9 +69,12 @@ import sys
 import time
 from pathlib import Path
 
+from anykeras.spec import BACKENDS  # Keras-free: the parent process never imports Keras
+
 HERE = Path(__file__).resolve().parent
 IMPLS = ("keras_fit", "anykeras_dense", "anykeras_sparse", "native")
-NATIVE = {"jax": "native_jax", "torch": "native_torch", "tensorflow": "native_tensorflow"}
+LAYOUTS = ("padded", "packed")  # the sparse model's layouts (`build_sparse(layout=...)`)
+NATIVE = {backend: f"native_{backend}" for backend in BACKENDS}
 MIB = 1024 * 1024
 
 
@@ -96,14 +102,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--strategy",
         choices=("arrays", "tensors", "batches"),
         help="the fast path's input strategy, train and predict "
-        "(default: anykeras.fastpath.STRATEGIES)",
+        "(default: benchmarks/fastpath.py's STRATEGIES)",
     )
     parser.add_argument(
         "--sparse-layout",
-        choices=("auto", "padded", "packed"),
-        default="auto",
-        help="the sparse model's layout (default: anykeras.fastpath.SPARSE_LAYOUTS); packed "
-        "batches on PyTorch or TensorFlow train the same model in another sample order",
+        choices=("both", "auto", *LAYOUTS),
+        default="both",
+        help="the sparse model's layout: both (default: one run each), auto (the "
+        "backend's entry of anykeras.speed.SPARSE_LAYOUTS), padded or packed",
     )
     parser.add_argument(
         "--threads",
@@ -179,24 +185,6 @@ class PeakMemory:
 # --- timing -------------------------------------------------------------------------
 
 
-def epoch_timer():
-    """A Keras callback that records each epoch's wall time (it adds no per-batch hook)."""
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.times: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.times.append(time.perf_counter() - self.start)
-
-    return EpochTimer()
-
-
 def timed(fn, repeats: int) -> list[float]:
     times = []
     for _ in range(repeats):
@@ -223,34 +211,29 @@ def train_native(backend: str, weights, train_in, y, args: argparse.Namespace, r
 def train_keras(impl: str, spec, weights, train_in, y, args: argparse.Namespace, record: dict):
     """Train a Keras model (plain fit or the anykeras fast path); returns times and predict."""
     import keras
+    from fastpath import JIT_COMPILE, fast_fit, fast_predict, strategy_for  # benchmarks/
 
     from anykeras import build
-    from anykeras.fastpath import (
-        JIT_COMPILE,
-        SPARSE_LAYOUTS,
-        fast_fit,
-        fast_predict,
-        strategy_for,
-    )
-    from anykeras.sparse import build_sparse
+    from anykeras.builders.sparse import build_sparse
+    from anykeras.speed import SPARSE_LAYOUTS
     from anykeras.training import compile_model
+    from anykeras.training.callbacks import EpochTimer
 
     if impl == "anykeras_sparse":
-        layout = args.sparse_layout
-        if layout == "auto":
-            layout = SPARSE_LAYOUTS[keras.backend.backend()]
-        record["layout"] = layout
+        default = SPARSE_LAYOUTS[keras.backend.backend()]
+        layout = default if args.sparse_layout == "auto" else args.sparse_layout
+        record["layout"], record["default_layout"] = layout, default
         model = build_sparse(spec, deduplicate=False, layout=layout)
     else:
         model = build(spec)
     model.set_weights(weights)
     compile_model(model, spec)
-    timer = epoch_timer()
+    timer = EpochTimer()
     bs = args.batch_size
     kwargs = {"epochs": args.warmup + args.epochs, "batch_size": bs, "shuffle": True}
     if impl == "keras_fit":
         model.fit(train_in, y, callbacks=[timer], verbose=0, **kwargs)
-        return timer.times, lambda x: model.predict(x, batch_size=bs, verbose=0)
+        return timer.seconds, lambda x: model.predict(x, batch_size=bs, verbose=0)
     train = args.strategy or strategy_for("train")
     infer = args.strategy or strategy_for("predict")
     if record.get("layout") == "packed":
@@ -258,7 +241,7 @@ def train_keras(impl: str, spec, weights, train_in, y, args: argparse.Namespace,
     record["strategy"], record["predict_strategy"] = train, infer
     record["jit_compile"] = JIT_COMPILE.get(keras.backend.backend())
     fast_fit(model, train_in, y, callbacks=[timer], verbose=0, strategy=train, **kwargs)
-    return timer.times, lambda x: fast_predict(model, x, batch_size=bs, strategy=infer)
+    return timer.seconds, lambda x: fast_predict(model, x, batch_size=bs, strategy=infer)
 
 
 def run_impl(impl: str, args: argparse.Namespace) -> dict:
@@ -268,9 +251,8 @@ def run_impl(impl: str, args: argparse.Namespace) -> dict:
 
     from anykeras import ClassifierSpec, build
     from anykeras.data import imdb
-    from anykeras.data.encoding import multi_hot
+    from anykeras.data.encoding import multi_hot, unique_ids
     from anykeras.data.synthetic import imdb_like
-    from anykeras.sparse import unique_ids
 
     backend = keras.backend.backend()
     if args.data == "imdb":
@@ -289,7 +271,7 @@ def run_impl(impl: str, args: argparse.Namespace) -> dict:
         start = time.perf_counter()
         if impl == "anykeras_sparse":
             encode = unique_ids
-        elif impl == "anykeras_dense":  # compact 0/1 rows: see anykeras.fastpath
+        elif impl == "anykeras_dense":  # compact 0/1 rows: see benchmarks/fastpath.py
             encode = functools.partial(multi_hot, dtype="uint8")
         else:
             encode = multi_hot  # float32, as the book and plain Keras have it
@@ -348,7 +330,7 @@ def _backend_version(backend: str) -> str:
 # --- the parent: one child per implementation, then a table -------------------------
 
 
-def child_command(impl: str, args: argparse.Namespace) -> list[str]:
+def child_command(impl: str, args: argparse.Namespace, layout: str) -> list[str]:
     return [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -364,7 +346,7 @@ def child_command(impl: str, args: argparse.Namespace) -> list[str]:
         "--data",
         args.data,
         "--sparse-layout",
-        args.sparse_layout,
+        layout,
         "--batch-size",
         str(args.batch_size),
         "--epochs",
@@ -391,15 +373,34 @@ def child_env(threads: int | None) -> dict[str, str]:
     return env
 
 
+def child_commands(args: argparse.Namespace) -> dict[str, list[str]]:
+    """The child processes to run, by label: one per implementation, per sparse layout."""
+    commands = {}
+    for impl in args.impl:
+        layouts = LAYOUTS if impl == "anykeras_sparse" and args.sparse_layout == "both" else ()
+        for layout in layouts or (args.sparse_layout,):
+            name = f"{impl} {layout}" if layouts else impl
+            commands[name] = child_command(impl, args, layout)
+    return commands
+
+
+def label(record: dict, key: str = "impl") -> str:
+    """A record's name, with the sparse model's layout: ``anykeras_sparse packed``.
+
+    ``key="route"`` names a workflow record of ``routes_bench.py``: ``sparse packed``.
+    """
+    return record[key] + (f" {record['layout']}" if record.get("layout") else "")
+
+
 def table(records: list[dict]) -> str:
     header = (
-        f"{'impl':<16} {'epoch_s':>8} {'min':>8} {'predict_s':>9} {'encode_s':>8} "
+        f"{'impl':<23} {'epoch_s':>8} {'min':>8} {'predict_s':>9} {'encode_s':>8} "
         f"{'peak_mib':>8} {'acc':>6}"
     )
     rows = [header, "-" * len(header)]
     for r in records:
         rows.append(
-            f"{r['impl']:<16} {r['epoch_s']:>8.4f} {r['epoch_min_s']:>8.4f} "
+            f"{label(r):<23} {r['epoch_s']:>8.4f} {r['epoch_min_s']:>8.4f} "
             f"{r['predict_s']:>9.4f} {r['encode_s']:>8.3f} {r['peak_mib']:>8.1f} "
             f"{r['accuracy']:>6.3f}"
         )
@@ -451,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    commands = {impl: child_command(impl, args) for impl in args.impl}
+    commands = child_commands(args)
     runs = run_rounds(commands, args.rounds, backend, child_env(args.threads))
     if runs is None:
         return 1

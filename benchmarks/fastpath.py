@@ -16,9 +16,10 @@ it to a backend tensor. Two things make that cheaper without touching the model:
      ``fit`` / ``predict``; Keras slices them.
    - ``"batches"``: backend tensors made once, cut by a `keras.utils.PyDataset`: one
      `keras.ops.take` per shuffled batch, a plain slice per batch in order.
-   - ``"packed"``: for `anykeras.sparse` models built with ``layout="packed"``: padded
-     word ids (`anykeras.sparse.unique_ids`) go in as `anykeras.packed.PackedBatches`,
-     each batch's ids end to end, without the padding.
+   - ``"packed"``: for `anykeras.builders.sparse.build_sparse` models built with
+     ``layout="packed"``: padded word ids (`anykeras.data.encoding.unique_ids`) go in as
+     `anykeras.speed.PackedBatches`, each batch's ids end to end, without the padding,
+     shuffled in anykeras's seeded order (`anykeras.training.batches.EpochOrder`).
 
 What ``benchmarks/bench.py`` measured (2 shared CPU cores, 15,000 x 10,000 multi-hot
 rows, batch 512, several runs; see ``bench-results/results.md``):
@@ -31,14 +32,16 @@ rows, batch 512, several runs; see ``bench-results/results.md``):
   the noise of plain ``fit`` (0.8x-1.2x from run to run); faster prediction on all three
   (0.55x-0.75x of plain ``predict``), and about a third of the peak memory.
 - XLA on TensorFlow (Keras leaves it off on a CPU-only machine; `fast_fit` turns it on):
-  no difference for the dense model, about twice as fast for `anykeras.sparse` models.
+  no difference for the dense model, about twice as fast for sparse models.
 
-The big gain is not in the input path but in the model: `anykeras.sparse` computes the
+The big gain is not in the input path but in the model: a sparse model
+(`anykeras.builders.sparse.build_sparse`, `anykeras.layers.SparseDense`) computes the
 same first layer from word ids. On the real IMDB reviews (15,000 a epoch), fed as
 packed batches on JAX, an epoch took 0.040 s, against 0.106 s for a hand-written dense
-JAX loop and 0.143 s for plain ``fit``. With padded rows, as on PyTorch and
-TensorFlow, every review is as wide as the longest one (588 distinct words, where the
-average is 132). That padded model ran 1.4x-1.6x the hand-written loops there.
+JAX loop and 0.143 s for plain ``fit``. With padded rows (`anykeras.speed.SPARSE_LAYOUTS`
+on PyTorch and TensorFlow), every review is as wide as the longest one (588 distinct
+words, where the average is 132). That padded model ran 1.4x-1.6x the hand-written loops
+there.
 
 Example:
 >>> import numpy as np
@@ -64,11 +67,12 @@ import keras
 import numpy as np
 from keras import ops
 
-from anykeras.packed import PackedBatches
+from anykeras.spec import check_int
+from anykeras.speed import PackedBatches
+from anykeras.training.batches import EpochOrder
 
 __all__ = [
     "JIT_COMPILE",
-    "SPARSE_LAYOUTS",
     "STRATEGIES",
     "fast_fit",
     "fast_predict",
@@ -84,12 +88,6 @@ STRATEGIES: dict[str, dict[str, str]] = {
     "torch": {"train": "arrays", "predict": "arrays"},
     "tensorflow": {"train": "arrays", "predict": "arrays"},
 }
-
-#: The layout of word ids for an `anykeras.sparse` model, per backend. Packed batches
-#: follow Keras's own shuffled order only where Keras shuffles arrays with NumPy's
-#: global generator (JAX); PyTorch and TensorFlow shuffle with their own generators, so
-#: there a packed run would see the samples in another order than ``fit`` on arrays.
-SPARSE_LAYOUTS: dict[str, str] = {"jax": "packed", "torch": "padded", "tensorflow": "padded"}
 
 #: Whether `fast_fit` compiles the model's steps with XLA, per backend (``None``: as
 #: compiled). Only TensorFlow needs it: Keras's "auto" turns XLA off on a CPU-only
@@ -190,11 +188,6 @@ def _check_pair(x: Any, y: Any, name: str) -> None:
         )
 
 
-def _positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-
-
 def _use_jit(model: keras.Model, jit_compile: bool | None) -> None:
     """Switch XLA on or off for ``model``'s steps, rebuilding them only if it changes."""
     if jit_compile is None:
@@ -222,6 +215,7 @@ def fast_fit(
     initial_epoch: int = 0,
     strategy: str | None = None,
     jit_compile: bool | None = None,
+    seed: int = 0,
 ) -> keras.callbacks.History:
     """`keras.Model.fit` through the backend's fastest input path: same model, math, History.
 
@@ -241,6 +235,9 @@ def fast_fit(
         jit_compile: Compile the steps with XLA (``True``) or not (``False``); ``None``
             takes the backend's entry in `JIT_COMPILE` (on TensorFlow: XLA on). A change
             stays with the model, for later ``fit``, ``evaluate`` and ``predict`` calls.
+        seed: The ``"packed"`` strategy's shuffling: epoch ``e`` visits the samples in
+            the order `EpochOrder(seed).permutation(n, e)`, on every backend. The other
+            strategies shuffle as Keras does.
 
     Returns:
         The `keras.callbacks.History` of the run, with the keys ``fit`` gives.
@@ -260,8 +257,8 @@ def fast_fit(
     >>> sorted(history.history)
     ['accuracy', 'loss', 'val_accuracy', 'val_loss']
     """
-    _positive("epochs", epochs)
-    _positive("batch_size", batch_size)
+    check_int("epochs", epochs)
+    check_int("batch_size", batch_size)
     strategy = _check_strategy(strategy, "train")
     _check_pair(x, y, "fast_fit")
     if validation_data is not None:
@@ -283,10 +280,11 @@ def fast_fit(
     if strategy == "arrays":
         return model.fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
     if strategy == "packed":
-        batches = PackedBatches(x, y, batch_size, shuffle)
+        batches = PackedBatches(x, y, batch_size, EpochOrder(seed) if shuffle else None)
+        kwargs["callbacks"].append(batches.follow_epochs())  # tells the batches the epoch
         if validation_data is not None:  # one width: one compiled shape for both
             kwargs["validation_data"] = PackedBatches(
-                *validation_data, batch_size, False, width=batches.width
+                *validation_data, batch_size, None, width=batches.width
             )
         # The batches shuffle samples themselves; fit's own shuffle would reorder them.
         return model.fit(batches, shuffle=False, **kwargs)
@@ -327,12 +325,12 @@ def fast_predict(
     >>> tuple(fast_predict(model, np.zeros((5, 3), "float32")).shape)
     (5, 1)
     """
-    _positive("batch_size", batch_size)
+    check_int("batch_size", batch_size)
     strategy = _check_strategy(strategy, "predict")
     if strategy == "arrays":
         return model.predict(x, batch_size=batch_size, verbose=verbose)
     if strategy == "packed":
-        return model.predict(PackedBatches(x, None, batch_size, False), verbose=verbose)
+        return model.predict(PackedBatches(x, None, batch_size, None), verbose=verbose)
     (x,) = to_tensors(x)
     if strategy == "tensors":
         return model.predict(x, batch_size=batch_size, verbose=verbose)

@@ -5,6 +5,8 @@
 reads ``bench-results/parts/*.jsonl`` (written by ``benchmarks/bench.py``, one file per
 backend), measures two things that need no backend, and writes
 ``bench-results/results.json`` (a list of records) and ``bench-results/results.md``.
+The parts of ``benchmarks/routes_bench.py`` (``<backend>-routes.jsonl``, the whole
+workflow per training route) are merged too.
 
 The limit (``{"impl": "limit", "epoch_s": ...}``)
 -------------------------------------------------
@@ -57,11 +59,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from bench import timed  # the sibling script: the same timer for every figure
+from bench import IMPLS, LAYOUTS, label, timed  # the sibling script: one timer, one naming
+
+from anykeras.spec import ROUTES
 
 UNITS = 16  # the first hidden layer's width
 GOAL_EPOCH, GOAL_LIMIT, GOAL_PREDICT, GOAL_ENCODE = 0.8, 1.5, 1.5, 4.0
-IMPLS = ("keras_fit", "anykeras_dense", "anykeras_sparse", "native")
 OURS = ("anykeras_dense", "anykeras_sparse")
 
 
@@ -189,8 +192,10 @@ def goal_records(records: list[dict], limit_s: float | None) -> list[dict]:
     backends = sorted({r["backend"] for r in records if "backend" in r})
     best_to_limit = []
     for backend in backends:
-        by_impl = {r["impl"]: r for r in records if r.get("backend") == backend}
-        ours = [by_impl[i] for i in OURS if i in by_impl]
+        mine = [r for r in records if r.get("backend") == backend]
+        ours = [r for r in mine if r["impl"] in OURS]  # the sparse model once per layout
+        single = ("keras_fit", "anykeras_dense", "native")  # one record each
+        by_impl = {r["impl"]: r for r in mine if r["impl"] in single}
         native = by_impl.get("native")
         if ours and native:
             best = min(ours, key=lambda r: r["epoch_s"])
@@ -204,12 +209,12 @@ def goal_records(records: list[dict], limit_s: float | None) -> list[dict]:
                       fastest["predict_s"] / native["predict_s"], GOAL_PREDICT)
             )  # fmt: skip
             if limit_s:
-                best_to_limit.append((best["epoch_s"] / limit_s, backend, best["impl"]))
+                best_to_limit.append((best["epoch_s"] / limit_s, backend, label(best)))
         if "keras_fit" in by_impl and "anykeras_dense" in by_impl:
             dense = by_impl["anykeras_dense"]
             ratio = dense["epoch_s"] / by_impl["keras_fit"]["epoch_s"]
             goals.append(_goal(backend, "dense fast path vs keras_fit", dense, ratio, 1.0))
-        goals += _workflow_goals(backend, [r for r in records if r.get("backend") == backend])
+        goals += _workflow_goals(backend, mine)
     if best_to_limit:
         ratio, backend, impl = min(best_to_limit)
         goals.append(
@@ -219,16 +224,19 @@ def goal_records(records: list[dict], limit_s: float | None) -> list[dict]:
 
 
 def _workflow_goals(backend: str, records: list[dict]) -> list[dict]:
-    """``anykeras train``'s auto path: the fastest whole workflow, with the same results."""
-    runs = {r["path"]: r for r in records if r["impl"] == "workflow"}
+    """``anykeras train``'s auto route: the fastest whole workflow, with the same results."""
+    runs = {label(r, "route"): r for r in records if r["impl"] == "workflow"}
     if len(runs) < 2:
         return []
-    auto = runs[next(iter(runs.values()))["auto"]]
+    auto = runs.get(next(iter(runs.values()))["auto"])  # absent if its layout was not run
     fastest = min(runs.values(), key=lambda r: r["seconds"])
-    goals = [
-        _goal(backend, "auto path vs fastest workflow", {"impl": f"workflow {auto['path']}"},
-              auto["seconds"] / fastest["seconds"], 1.0)
-    ]  # fmt: skip
+    goals = []
+    if auto is not None:
+        goals.append(
+            _goal(backend, "auto route vs fastest workflow",
+                  {"impl": f"workflow {label(auto, 'route')}"},
+                  auto["seconds"] / fastest["seconds"], 1.0)
+        )  # fmt: skip
     # The same results: one best epoch, and test accuracies within one review in 10,000.
     spread = max(r["test_accuracy"] for r in runs.values()) - min(
         r["test_accuracy"] for r in runs.values()
@@ -238,7 +246,7 @@ def _workflow_goals(backend: str, records: list[dict]) -> list[dict]:
         {
             "impl": "goal",
             "backend": backend,
-            "goal": "paths agree (best epoch, test accuracy)",
+            "goal": "routes agree (best epoch, test accuracy)",
             "by": "workflow " + "/".join(runs),
             "ratio": spread,
             "target": 1e-4,
@@ -255,7 +263,7 @@ def _goal(backend: str, name: str, record: dict, ratio: float, target: float) ->
         "impl": "goal",
         "backend": backend,
         "goal": name,
-        "by": record["impl"],
+        "by": label(record),
         "ratio": ratio,
         "target": target,
         "met": met,
@@ -266,12 +274,14 @@ def _goal(backend: str, name: str, record: dict, ratio: float, target: float) ->
 # --- the report ----------------------------------------------------------------------
 
 
-PATH_ORDER = ("plain", "compact", "sparse")
-
-
 def _ratio(goal: dict) -> str:
     """A ratio as ``1.23x``; an absolute spread (a target below 0.01) as ``2.0e-05``."""
     return f"{goal['ratio']:.1e}" if goal["target"] < 0.01 else f"{goal['ratio']:.2f}x"
+
+
+def _layout_index(record: dict) -> int:
+    """Padded before packed; records without a layout first."""
+    return LAYOUTS.index(record["layout"]) + 1 if record.get("layout") else 0
 
 
 DATA_NAMES = {
@@ -303,13 +313,18 @@ def markdown(records: list[dict]) -> str:
         ]
         for backend in sorted({r["backend"] for r in runs}):
             rows = sorted(
-                (r for r in runs if r["backend"] == backend), key=lambda r: IMPLS.index(r["impl"])
+                (r for r in runs if r["backend"] == backend),
+                key=lambda r: (IMPLS.index(r["impl"]), _layout_index(r)),
             )
             native = next((r for r in rows if r["impl"] == "native"), None)
             for r in rows:
                 epoch_ratio = f"{r['epoch_s'] / native['epoch_s']:.2f}x" if native else ""
                 predict_ratio = f"{r['predict_s'] / native['predict_s']:.2f}x" if native else ""
-                name = r["impl"] + (f" ({r['strategy']})" if r.get("strategy") else "")
+                strategy = r.get("strategy")
+                notes = [strategy] if strategy and strategy != r.get("layout") else []
+                if r.get("layout") and r["layout"] == r.get("default_layout"):
+                    notes.append("default")  # the backend's entry of anykeras.speed.SPARSE_LAYOUTS
+                name = label(r) + (f" ({', '.join(notes)})" if notes else "")
                 lines.append(
                     f"| {backend} | {name} | {r['epoch_s']:.4f} | {r['epoch_min_s']:.4f} | "
                     f"{epoch_ratio} | {r['predict_s']:.4f} | {predict_ratio} | "
@@ -333,20 +348,25 @@ def markdown(records: list[dict]) -> str:
     workflows = [r for r in records if r["impl"] == "workflow"]
     if workflows:
         lines += [
-            "## Training paths: the whole workflow",
+            "## Training routes: the whole workflow",
             "",
-            "`anykeras.recipes.train_and_evaluate` on IMDB per path of `anykeras.paths` "
-            f"({workflows[0]['data']} data): loading and encoding, "
+            "`anykeras.training.recipes.train_and_evaluate` on IMDB per route of "
+            f"`anykeras.speed` ({workflows[0]['data']} data): loading and encoding, "
             f"{workflows[0]['validation_epochs']} validation epochs, the retrain, the test. "
-            "Seconds: the least of the rounds. `auto`: what `anykeras train` takes.",
+            "The sparse route once per layout (padded rows, packed batches). Seconds: the "
+            "least of the rounds. `auto`: what `anykeras train --route auto` takes.",
             "",
-            "| backend | path | seconds | peak MiB | best epoch | test accuracy | test loss |",
+            "| backend | route | seconds | peak MiB | best epoch | test accuracy | test loss |",
             "|---|---|---:|---:|---:|---:|---:|",
         ]
-        for r in sorted(workflows, key=lambda r: (r["backend"], PATH_ORDER.index(r["path"]))):
-            auto = " (auto)" if r["path"] == r["auto"] else ""
+        order = {name: i for i, name in enumerate(ROUTES)}
+        for r in sorted(
+            workflows, key=lambda r: (r["backend"], order[r["route"]], _layout_index(r))
+        ):
+            name = label(r, "route")
+            auto = " (auto)" if name == r["auto"] else ""
             lines.append(
-                f"| {r['backend']} | {r['path']}{auto} | {r['seconds']:.1f} | "
+                f"| {r['backend']} | {name}{auto} | {r['seconds']:.1f} | "
                 f"{r['peak_mib']:.0f} | {r['best_epoch']} | {r['test_accuracy']:.5f} | "
                 f"{r['test_loss']:.5f} |"
             )
@@ -398,7 +418,11 @@ def main(argv: list[str] | None = None) -> int:
 
     records = []
     for path in sorted(parts.glob("*.jsonl")):
-        records += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        part = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        if any(r.get("impl") == "workflow" and "route" not in r for r in part):
+            print(f"skipping {path}: written by the old paths_bench.py", file=sys.stderr)
+            continue
+        records += part
     if not records:
         print(f"no benchmark parts in {parts}: run benchmarks/bench.py first", file=sys.stderr)
         return 1

@@ -27,9 +27,9 @@ import numpy as np
 
 from anykeras import STYLES, ClassifierSpec, TrainConfig, build
 from anykeras.data import boston_housing, encoding, synthetic
-from anykeras.files import write_json_atomically
-from anykeras.plotting import plot_curves, plot_history
+from anykeras.saving import write_json_atomically
 from anykeras.training import best_epoch, compile_model, evaluate, k_fold, retrain
+from anykeras.training.plots import plot_curves, plot_history
 
 BATCH_SIZE = 16  # small batches: there are only 404 training samples
 FOLDS = 4  # the course's k

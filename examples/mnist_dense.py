@@ -25,9 +25,9 @@ import numpy as np
 
 from anykeras import STYLES, ClassifierSpec, TrainConfig, build
 from anykeras.data import mnist, synthetic
-from anykeras.files import write_json_atomically
-from anykeras.plotting import plot_history
+from anykeras.saving import write_json_atomically
 from anykeras.training import best_epoch, compile_model, evaluate, hold_out, retrain
+from anykeras.training.plots import plot_history
 
 NUM_PIXELS = 28 * 28  # each image is flattened into one vector for the Dense layers
 NUM_DIGITS = 10

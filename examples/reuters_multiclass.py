@@ -26,9 +26,9 @@ import numpy as np
 
 from anykeras import STYLES, ClassifierSpec, TrainConfig, build
 from anykeras.data import encoding, reuters, synthetic
-from anykeras.files import write_json_atomically
-from anykeras.plotting import plot_history
+from anykeras.saving import write_json_atomically
 from anykeras.training import best_epoch, compile_model, evaluate, hold_out, retrain
+from anykeras.training.plots import plot_history
 
 NUM_WORDS = 10_000  # keep the 10,000 most frequent words, as the course does
 NUM_TOPICS = 46  # the Reuters topics: earn, acq, crude, ...

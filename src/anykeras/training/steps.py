@@ -179,7 +179,11 @@ def fit(
         has_validation=validation_data is not None,
         past=backup.history if backup else None,
     )
-    order = EpochOrder(config.seed) if config.shuffle and config.seed is not None else None
+    seed = config.seed
+    if seed is None and config.shuffle and route is not PLAIN:
+        # A faster route cuts its own batches, so it shuffles through an order: a fresh one.
+        seed = int(np.random.default_rng().integers(2**32))
+    order = EpochOrder(seed) if config.shuffle and seed is not None else None
     data, follow = route.batches(route.inputs(x), y, config.batch_size, order)
     every = [c for c in (follow, *asked, *callbacks, backup) if c is not None]
     validation = None

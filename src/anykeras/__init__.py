@@ -207,7 +207,7 @@ class _AfterImport:
             spec = finder.find_spec(name, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _ThenLoader(spec.loader, self)
+                    spec.loader = _ThenLoader(spec.loader, self)  # type: ignore[assignment]
                 return spec
         return None
 
@@ -271,7 +271,7 @@ class _MovedModules:
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         if name not in _MOVED:
             return None
-        return importlib.util.spec_from_loader(name, self)
+        return importlib.util.spec_from_loader(name, self)  # type: ignore[arg-type]
 
     def create_module(self, spec: Any) -> Any:
         return None  # the default module object

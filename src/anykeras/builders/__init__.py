@@ -9,7 +9,6 @@ later models (CTC sequence labelling sits here, with the other models).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import keras
 
@@ -24,7 +23,7 @@ from anykeras.spec import STYLES, ClassifierSpec, ConvSpec, SequenceSpec, check_
 AnySpec = ClassifierSpec | ConvSpec | SequenceSpec
 
 # spec type -> style -> builder
-_BUILDERS: dict[type, dict[str, Callable[[Any], keras.Model]]] = {
+_BUILDERS: dict[type, dict[str, Callable[..., keras.Model]]] = {
     ClassifierSpec: {
         "sequential": build_sequential,
         "functional": build_functional,

@@ -102,7 +102,7 @@ class ConvClassifier(SpecModel):
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         """Create every weight now, so weights can be copied in."""
-        shape = tuple(input_shape)
+        shape: tuple[Any, ...] = tuple(input_shape)
         for i, conv in enumerate(self.convs):
             if i:
                 p = self.spec.pool_size

@@ -38,8 +38,8 @@ class Classifier(keras.Model):
         kwargs.setdefault("name", "subclassed_classifier")
         super().__init__(**kwargs)
         if isinstance(spec, dict):
-            spec = ClassifierSpec.from_config(spec)
-        self.spec = spec
+            spec = ClassifierSpec(**spec)
+        self.spec: ClassifierSpec = spec
         self.activation = keras.activations.get(spec.activation)
         self.hidden_layers = [
             SimpleDense(units, name=f"hidden_{i}") for i, units in enumerate(spec.hidden, start=1)
@@ -54,7 +54,7 @@ class Classifier(keras.Model):
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         """Create every weight now, layer by layer, so weights can be copied in."""
-        shape = (input_shape[0], self.spec.input_size)
+        shape: tuple[int | None, ...] = (input_shape[0], self.spec.input_size)
         for layer in self.hidden_layers:
             layer.build(shape)
             shape = layer.compute_output_shape(shape)

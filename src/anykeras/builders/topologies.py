@@ -337,7 +337,7 @@ def inception_classifier(
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = keras.layers.Conv2D(stem_filters, 3, padding="same", activation="relu", name="stem")(inputs)
     x = keras.layers.MaxPooling2D(2, name="stem_pool")(x)
-    x = inception_block(x, **dict(block or {}))
+    x = inception_block(x, **dict(block or {}))  # type: ignore[arg-type]
     x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
     return keras.Model(inputs, outputs, name=name)

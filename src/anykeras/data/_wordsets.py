@@ -82,7 +82,7 @@ def load(
         indices = np.arange(len(lengths))
         rng.shuffle(indices)
         parts.append((*sequences.take(flat, lengths, indices), labels[indices]))
-    return sequences.keras_steps(parts, options)
+    return sequences.keras_steps(parts, options)  # type: ignore[arg-type]
 
 
 def decode(

@@ -169,16 +169,21 @@ class EpochTimer(keras.callbacks.Callback):
 class _ResumedEarlyStopping(keras.callbacks.EarlyStopping):
     """`EarlyStopping` that, on a resumed run, counts patience from the epochs before."""
 
+    wait: int
+    best: float
+
     def __init__(self, past: list[float], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.past = past
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         super().on_train_begin(logs)
+        wait, best = self.wait, self.best
         for epoch, value in enumerate(self.past):  # replay on_epoch_end's bookkeeping
-            self.wait += 1
-            if self._is_improvement(value, self.best):
-                self.best, self.best_epoch, self.wait = value, epoch, 0
+            wait += 1
+            if self._is_improvement(value, best):
+                best, self.best_epoch, wait = value, epoch, 0
+        self.wait, self.best = wait, best
 
 
 class _ResumedCheckpoint(keras.callbacks.ModelCheckpoint):
@@ -196,11 +201,11 @@ class _ResumedCheckpoint(keras.callbacks.ModelCheckpoint):
     def _get_file_path(self, epoch: int, batch: int | None, logs: dict[str, Any] | None) -> str:
         # Keras writes the file in place: save beside it, then move it over the old one.
         final = Path(super()._get_file_path(epoch, batch, logs))
-        self._final = final
+        self._final: Path | None = final
         return str(final.with_name(f".{final.stem}.partial{final.suffix}"))
 
     def _save_model(self, epoch: int, batch: int | None, logs: dict[str, Any]) -> None:
-        self._final: Path | None = None
+        self._final = None
         super()._save_model(epoch, batch, logs)
         if self._final is not None:
             partial = self._final.with_name(f".{self._final.stem}.partial{self._final.suffix}")

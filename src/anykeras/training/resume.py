@@ -90,7 +90,8 @@ class PhaseBackup(keras.callbacks.Callback):
 
 def _write(path: Path, meta: str, arrays: dict[str, np.ndarray]) -> None:
     with path.open("wb") as handle:  # a handle: np.savez would add ".npz" to the name
-        np.savez(handle, **{_META: np.array(meta)}, **arrays)
+        content: dict[str, Any] = {_META: np.array(meta), **arrays}
+        np.savez(handle, **content)
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -86,8 +86,9 @@ def compile_for(
     >>> compile_for(build(spec), spec, TrainConfig(loss="mse")).loss
     'mse'
     """
-    extra = {} if config.loss is None else {"loss": config.loss}
-    extra = {"jit_compile": config.jit_compile, **extra, **options}
+    extra: dict[str, Any] = {"jit_compile": config.jit_compile, **options}
+    if config.loss is not None:
+        extra.setdefault("loss", config.loss)
     return compile_model(model, spec, config.optimizer, config.learning_rate, **extra)
 
 

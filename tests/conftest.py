@@ -64,33 +64,20 @@ def rng() -> np.random.Generator:
 def assert_save_reload(tmp_path: Path):
     """A function: save a model, reload it with plain Keras, check it is the same model.
 
-    ``assert_save_reload(model, x, path=None, atol=1e-6)`` saves ``model`` with
-    `anykeras.saving.save_model` (to ``path``, or a new file in ``tmp_path``), reloads
-    it with plain `keras.saving.load_model` in this process, asserts the same class,
-    the same weights, whether it is compiled, and the same predictions on ``x``
-    (within ``atol``), and returns the reloaded model for further checks.
+    ``assert_save_reload(model, x, path=None, atol=1e-6)`` is
+    `anykeras.testing.assert_save_reload` (the file goes to ``path``, or a new file in
+    ``tmp_path``): same class, weights, compiled state and predictions on ``x``; it
+    returns the reloaded model for further checks.
     """
-    from anykeras.saving import save_model
+    from anykeras.testing.save_reload import assert_save_reload as check
 
     saved: list[Path] = []
 
-    def check(
+    def save_reload(
         model: keras.Model, x: Any, path: str | Path | None = None, atol: float = 1e-6
     ) -> keras.Model:
         path = Path(path) if path is not None else tmp_path / f"reloaded_{len(saved)}.keras"
-        saved.append(save_model(model, path))
-        reloaded = keras.saving.load_model(path)
-        assert type(reloaded) is type(model)
-        assert reloaded.compiled == model.compiled
-        weights, reloaded_weights = model.get_weights(), reloaded.get_weights()
-        assert len(reloaded_weights) == len(weights)
-        for want, got in zip(weights, reloaded_weights, strict=True):
-            np.testing.assert_array_equal(got, want)
-        outputs = keras.tree.flatten(model.predict(x, verbose=0))  # one output or several
-        reloaded_outputs = keras.tree.flatten(reloaded.predict(x, verbose=0))
-        assert len(reloaded_outputs) == len(outputs)
-        for want, got in zip(outputs, reloaded_outputs, strict=True):
-            np.testing.assert_allclose(got, want, atol=atol)
-        return reloaded
+        saved.append(path)
+        return check(model, x, path, atol=atol)
 
-    return check
+    return save_reload

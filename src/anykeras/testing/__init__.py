@@ -1,0 +1,83 @@
+r"""Prove your own Keras 3 model runs the same on JAX, PyTorch and TensorFlow.
+
+The checks anykeras runs on its own models, for any project's models:
+
+- `assert_same_model`: two models (a Sequential and a subclassed one, say) hold
+  the same weights, predict the same with them, and train the same.
+- `check_portable`: built and saved under each installed backend, in its own
+  process, the model loads under every other backend and gives the same outputs
+  and the same optimizer step. Returns a `PortabilityReport`.
+- `assert_save_reload`: the quick same-process round trip through a ``.keras`` file.
+- `make_golden` / `check_golden`: a model file, an input batch and its expected
+  outputs and step, made once and checked in every backend's test session
+  (``python -m anykeras.testing.golden make|check``).
+- `find_backend_code` / `assert_backend_agnostic`: an ``ast`` lint for backend
+  imports and NumPy calls inside ``call`` (``python -m anykeras.testing.lint``).
+- `nox_sessions`: one ``test-<backend>`` nox session per backend.
+- a pytest plugin (`anykeras.testing.plugin`, loaded automatically once anykeras is
+  installed) with fixtures of these and a ``backends(...)`` marker.
+
+Importing this package imports neither Keras nor a backend: the names load lazily.
+
+Example:
+>>> from anykeras.testing import find_backend_code
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "layer.py"
+>>> _ = path.write_text("import torch\n")
+>>> [finding.message for finding in find_backend_code([path])]
+['imports torch: a backend; use keras.ops (or keras.random, keras.layers) instead']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "Finding",
+    "PairResult",
+    "PortabilityReport",
+    "assert_backend_agnostic",
+    "assert_same_model",
+    "assert_save_reload",
+    "check_golden",
+    "check_portable",
+    "find_backend_code",
+    "make_golden",
+    "nox_sessions",
+]
+
+_EXPORTS = {
+    "Finding": "anykeras.testing.lint",
+    "PairResult": "anykeras.testing.report",
+    "PortabilityReport": "anykeras.testing.report",
+    "assert_backend_agnostic": "anykeras.testing.lint",
+    "assert_same_model": "anykeras.testing.same_model",
+    "assert_save_reload": "anykeras.testing.save_reload",
+    "check_golden": "anykeras.testing.golden",
+    "check_portable": "anykeras.testing.portable",
+    "find_backend_code": "anykeras.testing.lint",
+    "make_golden": "anykeras.testing.golden",
+    "nox_sessions": "anykeras.testing.sessions",
+}
+
+if TYPE_CHECKING:
+    from anykeras.testing.golden import check_golden, make_golden
+    from anykeras.testing.lint import Finding, assert_backend_agnostic, find_backend_code
+    from anykeras.testing.portable import check_portable
+    from anykeras.testing.report import PairResult, PortabilityReport
+    from anykeras.testing.same_model import assert_same_model
+    from anykeras.testing.save_reload import assert_save_reload
+    from anykeras.testing.sessions import nox_sessions
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'anykeras.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

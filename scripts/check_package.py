@@ -59,6 +59,66 @@ def check(name: str, ok: bool, detail: str = "") -> None:
         sys.exit(1)
 
 
+USER_MODEL = """
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="shop")
+class Scale(keras.layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return ops.multiply(x, self.factor)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def make_model():
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, keras.layers.Dense(1)(Scale()(inputs)))
+"""
+
+USER_TEST = """
+import numpy as np
+import pytest
+from anykeras.testing import find_backend_code
+
+from shop_model import make_model
+
+
+def test_model_saves_and_reloads(assert_save_reload, keras_backend):
+    assert keras_backend in ("jax", "torch", "tensorflow")
+    assert_save_reload(make_model(), np.ones((3, 4), "float32"))
+
+
+def test_the_source_is_backend_agnostic():
+    assert find_backend_code(["shop_model.py"]) == []
+
+
+def test_a_numpy_call_in_call_is_caught(tmp_path):
+    bad = tmp_path / "bad.py"
+    code = "import numpy as np\\nclass L:\\n    def call(self, x):\\n        return np.mean(x)\\n"
+    bad.write_text(code)
+    findings = find_backend_code([bad])
+    assert len(findings) == 1 and "keras.ops.mean" in str(findings[0])
+"""
+
+
+def check_user_project(python: Path, project: Path, env: dict[str, str]) -> None:
+    """A project of a user's own, testing its model with the plugin the wheel installed."""
+    project.mkdir()
+    (project / "shop_model.py").write_text(USER_MODEL)
+    (project / "test_shop.py").write_text(USER_TEST)
+    run(python, "-m", "pip", "install", "--quiet", "pytest")
+    shown = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project, env=env)
+    last = shown.strip().splitlines()[-1]
+    check("a user project's pytest, with the plugin from the wheel", "3 passed" in last, last)
+
+
 def main() -> None:
     """Build, then check the wheel from a fresh venv under ``--backend``."""
     parser = argparse.ArgumentParser()
@@ -99,6 +159,7 @@ def main() -> None:
         ) % (out / "model.keras")
         shown = run(python, "-c", code, cwd=work, env=env).strip()
         check("import from the wheel, plain keras.saving.load_model", shown == "433 (2, 1)", shown)
+        check_user_project(python, work / "project", env)
         print(f"package: wheel {wheel.name}, sdist {sdist.name}, checked under {backend}")
 
 

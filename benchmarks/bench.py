@@ -16,14 +16,27 @@ pays for the longest.
 - ``keras_fit``: ``model.fit`` / ``model.predict`` on the multi-hot NumPy arrays.
 - ``anykeras_dense``: the same model through ``benchmarks/fastpath.py`` (``fast_fit`` /
   ``fast_predict``), fed the multi-hot rows as ``uint8`` (exactly the same values).
-- ``anykeras_sparse``: `anykeras.builders.sparse.build_sparse` on
-  `anykeras.data.encoding.unique_ids` inputs, through ``fast_fit`` / ``fast_predict``;
-  the same outputs and weights as the dense model. By default (``--sparse-layout
-  both``) it runs twice, once per layout: ``padded`` rows, and ``packed`` batches
-  (`anykeras.speed.PackedBatches`, in anykeras's seeded order, which works on every
-  backend). ``--sparse-layout auto`` runs only the backend's entry of
-  `anykeras.speed.SPARSE_LAYOUTS` (``default_layout`` in every sparse record).
+- ``anykeras_sparse``: the sparse route's model (`anykeras.speed.SparseRoute`'s
+  ``model``: `anykeras.builders.sparse.build_sparse`, its packed sums on
+  `anykeras.loops.segment_sum`) on `anykeras.data.encoding.unique_ids` inputs, through
+  ``fast_fit`` / ``fast_predict``; the same outputs and weights as the dense model. By
+  default (``--sparse-layout both``) it runs twice, once per layout: ``padded`` rows,
+  and ``packed`` batches (`anykeras.speed.PackedBatches`, in anykeras's seeded order,
+  fed through `anykeras.loops.feed`). ``--sparse-layout auto`` runs only the backend's
+  entry of `anykeras.speed.SPARSE_LAYOUTS` (``default_layout`` in every sparse record).
 - ``native``: a hand-written loop in the backend's own idioms (``native_<backend>.py``).
+
+The two ``anykeras_*`` children start as the ``anykeras`` command starts
+(`anykeras.cli.select_backend`: ``OMP_WAIT_POLICY=PASSIVE`` unless set); the others
+keep the environment as it is, as a user of plain Keras or of the backend has it
+(``omp_wait_policy`` in every record says which).
+
+**Busy** (``--busy-rounds``, 1 by default): every child runs again beside one competing
+CPU-bound process that the bench starts itself (`CompetingLoad`: a Python busy loop,
+killed when the child ends, and ending by itself after 15 minutes whatever happens), so
+the figure does not depend on who else shares the machine. ``busy_epoch_s`` and
+``busy_predict_s`` (the best busy round's medians) and ``busy_load`` go into the quiet
+run's record.
 
 Each implementation runs in its own child process (a fresh interpreter with the same
 backend), so that one's memory and compiled functions do not flatter another's. With
@@ -125,6 +138,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run every implementation this many times, interleaved, and keep each one's "
         "least-disturbed run (lowest median epoch); all rounds' medians are recorded",
     )
+    parser.add_argument(
+        "--busy-rounds",
+        type=int,
+        default=1,
+        help="run every implementation this many more times beside one competing "
+        "CPU-bound process the bench starts itself (the busy column); 0: none",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -194,6 +214,31 @@ def timed(fn, repeats: int) -> list[float]:
     return times
 
 
+class CompetingLoad:
+    """One competing CPU-bound process for the busy column: a fixed, reproducible load.
+
+    A Python busy loop in its own process, started on entry and killed on exit. It
+    also ends by itself after ``limit`` seconds, so a bench that dies leaves nothing
+    running.
+    """
+
+    def __init__(self, limit: float = 900.0) -> None:
+        self.limit = limit
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> CompetingLoad:
+        end = f"time.monotonic() + {self.limit}"
+        loop = f"import time\nend = {end}\nwhile time.monotonic() < end: pass"
+        self.process = subprocess.Popen([sys.executable, "-c", loop])
+        time.sleep(1.0)  # running before the timed child starts
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+
 # --- one implementation (in a child process) ------------------------------------------
 
 
@@ -214,19 +259,17 @@ def train_keras(impl: str, spec, weights, train_in, y, args: argparse.Namespace,
     from fastpath import JIT_COMPILE, fast_fit, fast_predict, strategy_for  # benchmarks/
 
     from anykeras import build
-    from anykeras.builders.sparse import build_sparse
-    from anykeras.speed import SPARSE_LAYOUTS
+    from anykeras.speed import SPARSE_LAYOUTS, SparseRoute
     from anykeras.training import compile_model
     from anykeras.training.callbacks import EpochTimer
 
+    model = build(spec)
+    model.set_weights(weights)
     if impl == "anykeras_sparse":
         default = SPARSE_LAYOUTS[keras.backend.backend()]
         layout = default if args.sparse_layout == "auto" else args.sparse_layout
         record["layout"], record["default_layout"] = layout, default
-        model = build_sparse(spec, deduplicate=False, layout=layout)
-    else:
-        model = build(spec)
-    model.set_weights(weights)
+        model = SparseRoute(layout).model(spec, "functional", model)  # what the route trains
     compile_model(model, spec)
     timer = EpochTimer()
     bs = args.batch_size
@@ -246,6 +289,10 @@ def train_keras(impl: str, spec, weights, train_in, y, args: argparse.Namespace,
 
 def run_impl(impl: str, args: argparse.Namespace) -> dict:
     """Encode, train, time and predict with one implementation; returns its record."""
+    if impl.startswith("anykeras"):  # start as the `anykeras` command starts
+        from anykeras.cli import select_backend
+
+        select_backend(os.environ["KERAS_BACKEND"])
     import keras
     import numpy as np
 
@@ -306,6 +353,7 @@ def run_impl(impl: str, args: argparse.Namespace) -> dict:
             "load_after": _load(),
             "cpus": os.cpu_count(),
             "threads": os.environ.get("OMP_NUM_THREADS", "default"),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
             "keras": keras.__version__,
             "backend_version": _backend_version(backend),
         }
@@ -394,13 +442,14 @@ def label(record: dict, key: str = "impl") -> str:
 
 def table(records: list[dict]) -> str:
     header = (
-        f"{'impl':<23} {'epoch_s':>8} {'min':>8} {'predict_s':>9} {'encode_s':>8} "
-        f"{'peak_mib':>8} {'acc':>6}"
+        f"{'impl':<23} {'epoch_s':>8} {'min':>8} {'busy':>8} {'predict_s':>9} "
+        f"{'encode_s':>8} {'peak_mib':>8} {'acc':>6}"
     )
     rows = [header, "-" * len(header)]
     for r in records:
+        busy = f"{r['busy_epoch_s']:>8.4f}" if "busy_epoch_s" in r else f"{'':>8}"
         rows.append(
-            f"{label(r):<23} {r['epoch_s']:>8.4f} {r['epoch_min_s']:>8.4f} "
+            f"{label(r):<23} {r['epoch_s']:>8.4f} {r['epoch_min_s']:>8.4f} {busy} "
             f"{r['predict_s']:>9.4f} {r['encode_s']:>8.3f} {r['peak_mib']:>8.1f} "
             f"{r['accuracy']:>6.3f}"
         )
@@ -408,24 +457,50 @@ def table(records: list[dict]) -> str:
 
 
 def run_rounds(
-    commands: dict[str, list[str]], rounds: int, backend: str, env: dict[str, str] | None = None
+    commands: dict[str, list[str]],
+    rounds: int,
+    backend: str,
+    env: dict[str, str] | None = None,
+    *,
+    busy: bool = False,
 ) -> dict[str, list[dict]] | None:
     """Run every child command ``rounds`` times, interleaved; their JSON records by name.
 
     Interleaving makes a busy minute on a shared machine hit every implementation
-    alike. Returns ``None`` (after printing why) if a child fails.
+    alike. With ``busy``, each child runs beside a `CompetingLoad`. Returns ``None``
+    (after printing why) if a child fails.
     """
     runs: dict[str, list[dict]] = {name: [] for name in commands}
     for round_ in range(1, rounds + 1):
         for name, command in commands.items():
-            print(f"[{backend}] round {round_}: {name} ...", file=sys.stderr, flush=True)
-            done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+            what = "busy round" if busy else "round"
+            print(f"[{backend}] {what} {round_}: {name} ...", file=sys.stderr, flush=True)
+            with CompetingLoad() if busy else contextlib.nullcontext():
+                done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
             if done.returncode != 0:
                 print(done.stdout + done.stderr, file=sys.stderr)
                 print(f"[{backend}] {name} failed (exit {done.returncode})", file=sys.stderr)
                 return None
             runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
     return runs
+
+
+def best_of(
+    runs: dict[str, list[dict]], busy: dict[str, list[dict]] | None, key: str, fields: tuple
+) -> list[dict]:
+    """Each child's least-disturbed quiet run (lowest ``key``), with every round's
+    ``fields`` and the best busy run's ``fields`` as ``busy_<field>``."""
+    records = []
+    for name, rounds in runs.items():
+        best = dict(min(rounds, key=lambda r: r[key]))
+        for field in fields:
+            best[f"rounds_{field}"] = [r[field] for r in rounds]
+        if busy and busy.get(name):
+            calm = min(busy[name], key=lambda r: r[key])
+            best.update({f"busy_{field}": calm[field] for field in fields})
+            best["busy_load"] = calm.get("load_after")
+        records.append(best)
+    return records
 
 
 def write_records(path: Path, records: list[dict]) -> Path:
@@ -453,15 +528,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     commands = child_commands(args)
-    runs = run_rounds(commands, args.rounds, backend, child_env(args.threads))
-    if runs is None:
+    env = child_env(args.threads)
+    runs = run_rounds(commands, args.rounds, backend, env)
+    busy = run_rounds(commands, args.busy_rounds, backend, env, busy=True)
+    if runs is None or busy is None:
         return 1
-    records = []
-    for rounds in runs.values():
-        best = dict(min(rounds, key=lambda r: r["epoch_s"]))
-        best["rounds_epoch_s"] = [r["epoch_s"] for r in rounds]
-        best["rounds_predict_s"] = [r["predict_s"] for r in rounds]
-        records.append(best)
+    records = best_of(runs, busy, "epoch_s", ("epoch_s", "predict_s"))
     path = write_records(args.out / f"{backend}.jsonl", records)
     print(f"\n{backend}: {args.train} train / {args.test} test reviews, {args.words} words")
     print(table(records))

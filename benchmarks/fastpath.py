@@ -19,7 +19,9 @@ it to a backend tensor. Two things make that cheaper without touching the model:
    - ``"packed"``: for `anykeras.builders.sparse.build_sparse` models built with
      ``layout="packed"``: padded word ids (`anykeras.data.encoding.unique_ids`) go in as
      `anykeras.speed.PackedBatches`, each batch's ids end to end, without the padding,
-     shuffled in anykeras's seeded order (`anykeras.training.batches.EpochOrder`).
+     shuffled in anykeras's seeded order (`anykeras.training.batches.EpochOrder`), and
+     fed as the sparse route feeds them (`anykeras.loops.feed`: on TensorFlow, without
+     Keras's prefetch thread).
 
 What ``benchmarks/bench.py`` measured (2 shared CPU cores, 15,000 x 10,000 multi-hot
 rows, batch 512, several runs; see ``bench-results/results.md``):
@@ -67,6 +69,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from anykeras import loops
 from anykeras.spec import check_int
 from anykeras.speed import PackedBatches
 from anykeras.training.batches import EpochOrder
@@ -283,11 +286,11 @@ def fast_fit(
         batches = PackedBatches(x, y, batch_size, EpochOrder(seed) if shuffle else None)
         kwargs["callbacks"].append(batches.follow_epochs())  # tells the batches the epoch
         if validation_data is not None:  # one width: one compiled shape for both
-            kwargs["validation_data"] = PackedBatches(
-                *validation_data, batch_size, None, width=batches.width
+            kwargs["validation_data"] = loops.feed(
+                PackedBatches(*validation_data, batch_size, None, width=batches.width)
             )
         # The batches shuffle samples themselves; fit's own shuffle would reorder them.
-        return model.fit(batches, shuffle=False, **kwargs)
+        return model.fit(loops.feed(batches), shuffle=False, **kwargs)
     x, y = to_tensors(x, y)
     if validation_data is not None:
         kwargs["validation_data"] = to_tensors(*validation_data)
@@ -330,7 +333,8 @@ def fast_predict(
     if strategy == "arrays":
         return model.predict(x, batch_size=batch_size, verbose=verbose)
     if strategy == "packed":
-        return model.predict(PackedBatches(x, None, batch_size, None), verbose=verbose)
+        batches = PackedBatches(x, None, batch_size, None)
+        return model.predict(loops.feed(batches), verbose=verbose)
     (x,) = to_tensors(x)
     if strategy == "tensors":
         return model.predict(x, batch_size=batch_size, verbose=verbose)

@@ -17,9 +17,12 @@ The sparse route runs once per layout (``--sparse-layout both``, the default):
 ``padded`` rows and ``packed`` batches, both in the same seeded order on every backend;
 ``--sparse-layout auto`` runs only the backend's entry of `anykeras.speed.SPARSE_LAYOUTS`.
 
+Each child starts as the ``anykeras`` command starts (`anykeras.cli.select_backend`).
 Per route it records ``seconds`` (least of ``--rounds`` runs, interleaved), ``peak_mib``
 (as ``bench.py`` measures it), and ``best_epoch``, ``test_accuracy``, ``test_loss``:
-the routes must agree on those. The records go to ``OUT/<backend>-routes.jsonl`` as
+the routes must agree on those. ``--busy-rounds`` (1 by default) runs every route again
+beside one competing CPU-bound process (``bench.CompetingLoad``): ``busy_seconds``, so
+that ``auto`` is checked on a busy machine too. The records go to ``OUT/<backend>-routes.jsonl`` as
 ``{"impl": "workflow", "route": ..., "layout": ...}`` (``layout`` only for ``sparse``;
 ``auto`` names what ``--route auto`` takes, the same way); ``benchmarks/report.py``
 merges them.
@@ -40,6 +43,7 @@ from bench import (  # the sibling script (Python puts the script's folder on sy
     PeakMemory,
     _imdb_on_disk,
     _load,
+    best_of,
     label,
     run_rounds,
     write_records,
@@ -50,6 +54,9 @@ from anykeras.spec import ROUTES
 
 def run_route(name: str, layout: str | None, data: str) -> dict:
     """One whole workflow on route ``name`` (in ``layout``, for sparse); the child's record."""
+    from anykeras.cli import select_backend
+
+    select_backend(os.environ["KERAS_BACKEND"])  # as `anykeras train` starts
     import keras
 
     from anykeras.speed import SparseRoute, choose_route, get_route
@@ -102,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("bench-results/parts"))
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--busy-rounds", type=int, default=1, help="rounds beside a competing process; 0: none"
+    )
     parser.add_argument("--data", choices=("auto", "imdb", "synthetic"), default="auto")
     parser.add_argument(
         "--sparse-layout",
@@ -120,23 +130,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     backend = os.environ.get("KERAS_BACKEND")
-    runs = run_rounds(child_commands(args), args.rounds, backend)
-    if runs is None:
+    commands = child_commands(args)
+    runs = run_rounds(commands, args.rounds, backend)
+    busy = run_rounds(commands, args.busy_rounds, backend, busy=True)
+    if runs is None or busy is None:
         return 1
-    records = []
-    for rounds in runs.values():
-        best = dict(min(rounds, key=lambda r: r["seconds"]))
-        best["rounds_seconds"] = [round(r["seconds"], 2) for r in rounds]
-        records.append(best)
+    records = best_of(runs, busy, "seconds", ("seconds",))
     out = write_records(args.out / f"{backend}-routes.jsonl", records)
     print(f"\n{backend}: the whole IMDB workflow ({args.data} data) per training route")
     for r in records:
+        busy_s = f"  busy {r['busy_seconds']:6.1f} s" if "busy_seconds" in r else ""
         print(
-            f"  {label(r, 'route'):<14} {r['seconds']:6.1f} s  peak {r['peak_mib']:7.1f} MiB  "
-            f"best epoch {r['best_epoch']}  test accuracy {r['test_accuracy']:.5f}"
+            f"  {label(r, 'route'):<14} {r['seconds']:6.1f} s{busy_s}  peak "
+            f"{r['peak_mib']:7.1f} MiB  best epoch {r['best_epoch']}  test accuracy "
+            f"{r['test_accuracy']:.5f}"
         )
     fastest = label(min(records, key=lambda r: r["seconds"]), "route")
     print(f"  auto takes {records[0]['auto']}; fastest here: {fastest}")
+    if all("busy_seconds" in r for r in records):
+        busiest = label(min(records, key=lambda r: r["busy_seconds"]), "route")
+        print(f"  fastest beside a competing process: {busiest}")
     print(f"wrote {out}")
     return 0
 

@@ -131,10 +131,10 @@ def select_backend(backend: str) -> None:
 
     Also ``OMP_WAIT_POLICY=PASSIVE`` unless the environment sets it: OpenMP reads it
     once, when PyTorch loads it. By default each of PyTorch's threads spins after every
-    operation, waiting for the next; with another busy process on the cores the
-    spinning threads take the time the working one needs, and an IMDB epoch on 2 busy
-    cores went from 2.0 s to 10.3 s. Passive threads sleep instead (JAX and
-    TensorFlow use their own thread pools, not OpenMP).
+    operation, waiting for the next; with other work on the cores the spinning threads
+    take the time the working one needs: on 2 shared cores an IMDB epoch took 10.3 s
+    where passive threads, which sleep instead, took 2.0 s (JAX and TensorFlow use
+    their own thread pools, not OpenMP).
     """
     if importlib.util.find_spec(backend) is None:
         raise UsageError(

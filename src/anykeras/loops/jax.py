@@ -8,6 +8,8 @@ from ``jax.value_and_grad`` of a pure function of the trainable values
 from ``metric.stateless_update_state``.
 
 Use it through `anykeras.loops`, which picks this module when Keras runs on JAX.
+It also holds JAX's kernels behind `anykeras.loops`'s neutral calls: a segment sum
+(``jax.ops.segment_sum``) and the thread pool, which XLA fixes when JAX starts.
 
 Example:
 >>> import keras
@@ -243,3 +245,23 @@ def train_epochs(
     for variable, value in zip(optimizer.variables, optimizer_values, strict=True):
         variable.assign(value)
     return history
+
+
+def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
+    """The rows of ``data`` summed per id: ``jax.ops.segment_sum``."""
+    return jax.ops.segment_sum(data, segment_ids, num_segments)
+
+
+def threads() -> None:
+    """``None``: XLA sizes its CPU thread pool when JAX starts, and does not say."""
+    return
+
+
+def set_threads(count: int) -> bool:  # noqa: ARG001 (the neutral call's signature)
+    """``False``: XLA's CPU thread pool cannot change once JAX has started."""
+    return False
+
+
+def feed(dataset: keras.utils.PyDataset) -> keras.utils.PyDataset:
+    """``dataset`` itself: Keras reads it in the training loop, without a prefetch thread."""
+    return dataset

@@ -2,7 +2,8 @@
 
 The course's code (`anykeras.training`) reads without this package: a route plugs into
 the one workflow through `anykeras.training.route.Route`. `choose_route` picks one in
-one place, from `FASTEST`.
+one place: from `FASTEST` on a CPU, where the bench measured it quiet and busy, and
+by a start-up `probe` elsewhere.
 
 Example:
 >>> from anykeras.speed import choose_route
@@ -11,7 +12,8 @@ Example:
 ('compact', 'asked for')
 """
 
-from anykeras.speed.packed import PackedBatches
+from anykeras.speed.packed import PackedBatches, PackedSparseDense
+from anykeras.speed.probe import ProbeResult, probe
 from anykeras.speed.routes import (
     FASTEST,
     SPARSE_LAYOUTS,
@@ -27,8 +29,11 @@ __all__ = [
     "SPARSE_LAYOUTS",
     "CompactRoute",
     "PackedBatches",
+    "PackedSparseDense",
+    "ProbeResult",
     "SparseRoute",
     "choose_route",
     "get_route",
     "ids_from_rows",
+    "probe",
 ]

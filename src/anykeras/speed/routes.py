@@ -29,16 +29,22 @@ from typing import Any
 import keras
 import numpy as np
 
+from anykeras import loops
 from anykeras.builders import build
 from anykeras.builders.sparse import build_sparse
 from anykeras.spec import ROUTES, ClassifierSpec, check_choice
-from anykeras.speed.packed import PackedBatches
+from anykeras.speed.packed import PackedBatches, with_fast_sums
+from anykeras.speed.probe import probe
 from anykeras.training.batches import EpochOrder
+from anykeras.training.devices import current_device
 from anykeras.training.route import PLAIN, Route
 
 #: How the sparse route lays out word ids, per backend. Packed batches skip the
 #: padding (`anykeras.speed.packed`); padded rows are as wide as the longest review.
-SPARSE_LAYOUTS: dict[str, str] = {"jax": "packed", "torch": "padded", "tensorflow": "padded"}
+#: Packed is the faster everywhere since PyTorch sums them with ``index_add``
+#: (`anykeras.loops.segment_sum`) and TensorFlow reads them without a prefetch thread
+#: (`anykeras.loops.feed`).
+SPARSE_LAYOUTS: dict[str, str] = {"jax": "packed", "torch": "packed", "tensorflow": "packed"}
 
 
 class CompactRoute(Route):
@@ -58,6 +64,13 @@ class CompactRoute(Route):
     def inputs(self, x: np.ndarray, training: bool = True) -> Any:
         """The rows as they are (uint8)."""
         return x
+
+    def batches(
+        self, x: Any, y: Any, batch_size: int, order: EpochOrder | None
+    ) -> tuple[Any, keras.callbacks.Callback | None]:
+        """The plain route's batches, fed as the backend reads them best (`loops.feed`)."""
+        data, follow = super().batches(x, y, batch_size, order)
+        return (data if isinstance(data, tuple) else loops.feed(data)), follow
 
 
 class SparseRoute(CompactRoute):
@@ -79,6 +92,8 @@ class SparseRoute(CompactRoute):
     def model(self, spec: ClassifierSpec, style: str, fresh: keras.Model) -> keras.Model:
         """A sparse model holding ``fresh``'s initial weights."""
         sparse = build_sparse(spec, deduplicate=False, layout=self.layout)
+        if self.layout == "packed":
+            sparse = with_fast_sums(sparse)
         sparse.set_weights(fresh.get_weights())
         return sparse
 
@@ -94,13 +109,13 @@ class SparseRoute(CompactRoute):
             return super().batches(x, y, batch_size, order)
         batches = PackedBatches(x, y, batch_size, order)
         self.width = batches.width
-        return batches, batches.follow_epochs()
+        return loops.feed(batches), batches.follow_epochs()
 
     def validation(self, x: Any, y: Any, batch_size: int) -> Any:
         """Packed validation batches share the training batches' width (one compiled shape)."""
         if self.layout == "padded":
             return (x, y)
-        return PackedBatches(x, y, batch_size, None, width=self.width)
+        return loops.feed(PackedBatches(x, y, batch_size, None, width=self.width))
 
     def deliver(
         self, model: keras.Model, spec: ClassifierSpec, style: str, compile_model: Any
@@ -129,9 +144,10 @@ def ids_from_rows(rows: np.ndarray) -> np.ndarray:
     return out
 
 
-#: The fastest route per backend that gives the same results, measured by
-#: ``nox -s bench`` on the real IMDB reviews (see docs/how-to/train-faster.md).
-FASTEST: dict[str, str] = {"jax": "sparse", "torch": "compact", "tensorflow": "compact"}
+#: The fastest route per backend on a CPU that gives the same results, measured by
+#: ``nox -s bench`` on the real IMDB reviews, on a quiet machine and beside a competing
+#: process (see docs/how-to/train-faster.md). Elsewhere `choose_route` probes.
+FASTEST: dict[str, str] = {"jax": "sparse", "torch": "sparse", "tensorflow": "sparse"}
 
 
 def get_route(name: str) -> Route:
@@ -146,9 +162,19 @@ def get_route(name: str) -> Route:
 
 
 def choose_route(
-    words: bool, requested: str = "auto", backend: str | None = None, *, checkpoint: bool = False
+    words: bool,
+    requested: str = "auto",
+    backend: str | None = None,
+    *,
+    checkpoint: bool = False,
+    device: str | None = None,
 ) -> tuple[Route, str]:
     """The route to train on, and why in a few words: ``(route, reason)``.
+
+    ``"auto"`` takes, on a CPU, the route the bench measured the fastest there, quiet
+    or busy (`FASTEST`); on another device, where the bench has not run, the faster
+    of ``compact`` and ``sparse`` in a start-up probe of a second or two
+    (`anykeras.speed.probe.probe`, once per process).
 
     Args:
         words: Whether the inputs are multi-hot word rows (IMDB, Reuters).
@@ -157,6 +183,8 @@ def choose_route(
         checkpoint: Whether the run keeps checkpoints of the model being trained.
             They must be dense models (for ``anykeras evaluate`` and ``predict``), so
             ``"auto"`` then avoids ``sparse``, and asking for it is an error.
+        device: ``"cpu"``, ``"gpu"`` or ``"tpu"``: the kind of device the run trains
+            on; by default the current backend's (and ``"cpu"`` for another backend).
 
     Raises:
         ValueError: ``requested`` is unknown, or these inputs or options cannot take it.
@@ -184,7 +212,15 @@ def choose_route(
         return get_route(name), "asked for"
     if not words:
         return PLAIN, "the only route for inputs that are not words"
+    if device is None:
+        same = backend == keras.backend.backend()
+        device = current_device().split()[0] if same else "cpu"
     name = FASTEST.get(backend, "compact")
-    if name == "sparse" and checkpoint:
+    if checkpoint and name == "sparse":
         return CompactRoute(), f"the fastest on {backend} that checkpoints a dense model"
-    return get_route(name), f"the fastest on {backend} with the same results"
+    if device == "cpu" or checkpoint:
+        return get_route(name), f"the fastest on {backend} with the same results"
+    result = probe(("compact", "sparse"))
+    return get_route(result.choice), (
+        f"the faster on this {device} in a {result.elapsed:.1f} s probe: {result.summary()}"
+    )

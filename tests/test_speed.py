@@ -1,0 +1,217 @@
+"""The speed machinery computes what the plain code computes, on every backend.
+
+`anykeras.loops`'s fast kernels against Keras's own ops, the fast sums of packed
+batches against `SparseDense`, `loops.feed` against the `PyDataset` it feeds, the
+thread settings, the start-up probe, the CLI's OpenMP setting and the encoder's
+big-array path. No test here asserts a time: the bench measures (``nox -s bench``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from anykeras import loops
+from anykeras.builders.sparse import build_sparse
+from anykeras.cli import select_backend
+from anykeras.data import imdb
+from anykeras.data.encoding import multi_hot, unique_ids
+from anykeras.data.synthetic import imdb_like
+from anykeras.spec import ClassifierSpec
+from anykeras.speed import PackedBatches, PackedSparseDense, choose_route, probe
+from anykeras.speed.packed import with_fast_sums
+from anykeras.training.batches import EpochOrder, SeededBatches
+
+BACKEND = keras.backend.backend()
+
+
+def book_vectorize(sequences, dimension):
+    """The book's Listing 4.3, the reference multi_hot must equal."""
+    results = np.zeros((len(sequences), dimension))
+    for i, sequence in enumerate(sequences):
+        for j in sequence:
+            results[i, j] = 1.0
+    return results
+
+
+# --- loops.segment_sum -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(300,), (300, 5), (300, 2, 3)])
+def test_segment_sum_equals_keras_segment_sum(rng, shape):
+    data = rng.normal(size=shape).astype("float32")
+    ids = rng.integers(0, 7, size=shape[0]).astype("int32")  # segments 7 and 8 stay empty
+    got = keras.ops.convert_to_numpy(loops.segment_sum(data, ids, num_segments=9))
+    expected = keras.ops.convert_to_numpy(keras.ops.segment_sum(data, ids, num_segments=9))
+    assert got.shape == (9, *shape[1:])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+    assert not got[7:].any()
+
+
+def packed_case(rng, long_row=False):
+    """Distinct word ids of 40 reviews (4 very long ones, if asked), and their labels."""
+    sequences = [rng.choice(np.arange(1, 60), size=rng.integers(1, 12), replace=False)
+                 for _ in range(40)]  # fmt: skip
+    if long_row:
+        sequences[-4:] = [np.arange(1, 60)] * 4  # the last batch is wider than the rest
+    return unique_ids(sequences, 60), rng.integers(0, 2, size=40).astype("float32")
+
+
+def test_packed_fast_sums_give_the_sparse_dense_outputs_and_steps(rng):
+    """`with_fast_sums` changes the kernels only: the same outputs and the same updates."""
+    ids, y = packed_case(rng, long_row=True)
+    spec = ClassifierSpec(input_shape=(60,), hidden=(4,))
+    slow = build_sparse(spec, deduplicate=False, layout="packed")
+    fast = with_fast_sums(slow)
+    assert [type(layer).__name__ for layer in fast.layers][1] == "PackedSparseDense"
+    assert isinstance(fast.layers[1], PackedSparseDense)
+    fast.set_weights(slow.get_weights())
+    batches = PackedBatches(ids, y, batch_size=16, order=None)
+    assert len({batches[i][0].shape[2] for i in range(len(batches))}) == 2  # two widths
+    for index in range(len(batches)):
+        packed, _ = batches[index]
+        np.testing.assert_allclose(
+            fast.predict_on_batch(packed), slow.predict_on_batch(packed), rtol=0, atol=1e-6
+        )
+    for model in (slow, fast):
+        model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+        for index in range(len(batches)):
+            model.train_on_batch(*batches[index])
+    for got, expected in zip(fast.get_weights(), slow.get_weights(), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+
+
+# --- loops.feed ---------------------------------------------------------------------------
+
+
+def test_feed_gives_fit_the_same_batches_in_the_same_order(rng):
+    """Two epochs from a seeded order: fit on `feed(batches)` equals fit on the batches."""
+    x = rng.normal(size=(50, 6)).astype("float32")
+    y = (x[:, 0] > 0).astype("float32")
+    histories, weights = [], []
+    for wrap in (lambda batches: batches, loops.feed):
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3), keras.layers.Dense(1)])
+        model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+        batches = SeededBatches(x, y, batch_size=8, order=EpochOrder(3))
+        history = model.fit(wrap(batches), epochs=2, shuffle=False, verbose=0,
+                            callbacks=[batches.follow_epochs()])  # fmt: skip
+        histories.append(history.history["loss"])
+        weights.append(model.get_weights())
+    np.testing.assert_allclose(histories[1], histories[0], rtol=0, atol=1e-6)
+    for got, expected in zip(weights[1], weights[0], strict=True):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+
+
+def test_feed_takes_packed_batches_of_several_widths(rng):
+    ids, y = packed_case(rng, long_row=True)
+    spec = ClassifierSpec(input_shape=(60,), hidden=(4,))
+    model = with_fast_sums(build_sparse(spec, deduplicate=False, layout="packed"))
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+    batches = PackedBatches(ids, y, batch_size=16, order=None)  # the wide batch comes last
+    assert batches[2][0].shape[2] > batches[0][0].shape[2]
+    history = model.fit(loops.feed(batches), epochs=2, shuffle=False, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert np.isfinite(history.history["loss"]).all()
+
+
+# --- threads ------------------------------------------------------------------------------
+
+
+def test_set_threads_applies_where_the_backend_can():
+    before = loops.threads()
+    try:
+        took = loops.set_threads(1)
+        if BACKEND == "torch":
+            assert took is True
+            assert loops.threads() == 1
+        elif BACKEND == "jax":
+            assert (took, loops.threads()) == (False, None)
+        else:  # TensorFlow takes it only before its first operation
+            assert isinstance(took, bool)
+            assert loops.threads() == (1 if took else before)
+    finally:
+        if before:
+            loops.set_threads(before)
+    with pytest.raises(ValueError, match=r"count must be a positive integer\. Received: count=0"):
+        loops.set_threads(0)
+
+
+def test_the_command_line_sets_a_passive_openmp_wait_policy(monkeypatch):
+    """PyTorch's OpenMP threads must sleep, not spin, beside other work; a user's choice stays."""
+    monkeypatch.setenv("KERAS_BACKEND", BACKEND)  # restored after the test
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    select_backend(BACKEND)
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    select_backend(BACKEND)
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+# --- the probe ----------------------------------------------------------------------------
+
+
+def test_probe_picks_one_of_its_candidates_and_keeps_its_timings():
+    result = probe(("compact", "sparse"), budget=0.2, rows=64, words=200, batch_size=16,
+                   min_steps=2)  # fmt: skip
+    assert result.choice in ("compact", "sparse")
+    assert sorted(result.seconds) == ["compact", "sparse"]
+    for steps in result.seconds.values():
+        assert 2 <= len(steps) <= 25  # at least min_steps, and no more than it needs
+        assert all(step > 0 for step in steps)
+    assert result.median(result.choice) == min(map(result.median, result.seconds))
+    assert result.elapsed >= sum(map(sum, result.seconds.values()))
+    assert "compact" in result.summary()
+    assert result.summary().endswith("ms a step")
+    again = probe(("compact", "sparse"), budget=0.2, rows=64, words=200, batch_size=16,
+                  min_steps=2)  # fmt: skip
+    assert again is result  # measured once per process
+
+
+@pytest.mark.parametrize(
+    ("candidates", "message"),
+    [
+        (("compact", "fast"), r"candidate must be one of .*Received: candidate='fast'"),
+        ((), r"at least one candidate route"),
+    ],
+)
+def test_probe_refuses_unknown_candidates(candidates, message):
+    with pytest.raises(ValueError, match=message):
+        probe(candidates)
+
+
+def test_auto_probes_on_a_device_the_bench_has_not_measured():
+    route, reason = choose_route(True, device="gpu")
+    assert route.name in ("compact", "sparse")
+    assert reason.startswith("the faster on this gpu in a ")
+    assert "probe: compact" in reason
+    # Checkpoints must be dense models: compact, without a probe.
+    route, reason = choose_route(True, device="gpu", checkpoint=True)
+    assert route.name == "compact"
+    assert reason == f"the fastest on {BACKEND} that checkpoints a dense model"
+
+
+# --- multi_hot's big-array path -----------------------------------------------------------
+
+
+def test_multi_hot_of_a_big_matrix_equals_the_books_loop():
+    """80 MB of float32: the path that allocates without huge pages, still plain NumPy."""
+    (sequences, _), _ = imdb_like(2000, 0, 10_000, seed=0, min_length=50, max_length=430)
+    got = multi_hot(sequences, 10_000)
+    assert got.nbytes >= 1 << 26  # the big-array path
+    assert got.dtype == np.float32
+    assert got.shape == (2000, 10_000)
+    assert got.flags.c_contiguous
+    assert got.flags.writeable
+    np.testing.assert_array_equal(got, book_vectorize(sequences, 10_000))
+    assert multi_hot(sequences, 10_000, dtype="uint8").sum() == got.sum()
+
+
+@pytest.mark.slow
+def test_multi_hot_of_the_real_reviews_equals_the_books_loop(shared_file):
+    (x_train, _), _ = imdb.load_data(path=shared_file("imdb/imdb.npz"), num_words=10_000)
+    reviews = x_train[:3000]
+    np.testing.assert_array_equal(multi_hot(reviews, 10_000), book_vectorize(reviews, 10_000))

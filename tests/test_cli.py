@@ -45,27 +45,54 @@ def quick_run(tmp_path_factory) -> tuple[Path, str]:
     return out, stdout
 
 
-def test_train_says_which_route_it_took_and_gives_the_plain_results(quick_run, tmp_path):
+@pytest.fixture(scope="module")
+def plain_run(tmp_path_factory) -> tuple[Path, str]:
+    """The quick run again, on the course's plain route."""
+    out = tmp_path_factory.mktemp("runs") / "plain"
+    code, stdout, stderr = run(
+        "train", "--dataset", "imdb", "--style", "subclassed", "--route", "plain",
+        "--epochs", "3", "--out", str(out), *QUICK,
+    )  # fmt: skip
+    assert code == 0, stderr
+    return out, stdout
+
+
+def assert_same_run(out: Path, reference: Path) -> None:
+    """Two run folders with the same best epoch, test metrics and curves (to 1e-5)."""
+    metrics = json.loads((out / "metrics.json").read_text())
+    plain = json.loads((reference / "metrics.json").read_text())
+    assert plain["retrain_epochs"] == metrics["retrain_epochs"]
+    for key in ("test_accuracy", "test_loss"):
+        assert metrics[key] == pytest.approx(plain[key], abs=1e-5), key
+    history = json.loads((out / "history.json").read_text())
+    for key, values in json.loads((reference / "history.json").read_text()).items():
+        np.testing.assert_allclose(history[key], values, rtol=0, atol=1e-5, err_msg=key)
+
+
+def test_train_says_which_route_it_took_and_gives_the_plain_results(quick_run, plain_run):
     out, stdout = quick_run
     route = FASTEST[BACKEND]
     reason = f"the fastest on {BACKEND} with the same results"
     assert stdout.splitlines()[0].endswith(f", {route} route ({reason})")
     metrics = json.loads((out / "metrics.json").read_text())
     assert (metrics["route"], metrics["route_reason"]) == (route, reason)
+    assert "plain route (asked for)" in plain_run[1]
+    assert json.loads((plain_run[0] / "metrics.json").read_text())["route"] == "plain"
+    assert_same_run(out, plain_run[0])
+
+
+def test_train_on_2_processes_gives_the_one_device_results(plain_run, tmp_path):
+    # The backend's own engine (jax.distributed, MultiWorkerMirroredStrategy or
+    # DistributedDataParallel) in 2 worker processes, the same seeded batches.
+    out = tmp_path / "two"
     code, stdout, stderr = run(
-        "train", "--dataset", "imdb", "--style", "subclassed", "--route", "plain",
-        "--epochs", "3", "--out", str(tmp_path / "plain"), *QUICK,
+        "train", "--dataset", "imdb", "--style", "subclassed", "--processes", "2",
+        "--epochs", "3", "--out", str(out), *QUICK,
     )  # fmt: skip
     assert code == 0, stderr
-    assert "plain route (asked for)" in stdout
-    plain = json.loads((tmp_path / "plain" / "metrics.json").read_text())
-    assert plain["route"] == "plain"
-    assert plain["retrain_epochs"] == metrics["retrain_epochs"]
-    for key in ("test_accuracy", "test_loss"):
-        assert metrics[key] == pytest.approx(plain[key], abs=1e-5), key
-    fast_history = json.loads((out / "history.json").read_text())
-    for key, values in json.loads((tmp_path / "plain" / "history.json").read_text()).items():
-        np.testing.assert_allclose(fast_history[key], values, rtol=0, atol=1e-5, err_msg=key)
+    assert "plain route (data-parallel on 2 replicas: " in stdout
+    assert_same_run(out, plain_run[0])
+    assert keras.saving.load_model(out / "model.keras").count_params() > 0
 
 
 def test_train_writes_history_curves_model_and_metrics(quick_run):
@@ -152,6 +179,29 @@ def test_predict_scores_typed_reviews(quick_run, shared_file, tmp_path):
             ["train", "--quick", "--path", "sparse", "--checkpoint", "--out", "x"],
             "use route 'compact' with checkpoints",
         ),
+        (
+            ["train", "--quick", "--processes", "2", "--route", "sparse", "--out", "x"],
+            "--processes 2 trains the plain route (the faster routes run on one device)",
+        ),
+        (
+            [
+                "train",
+                "--quick",
+                "--processes",
+                "2",
+                "--backup",
+                "--early-stopping",
+                "0",
+                "--out",
+                "x",
+            ],
+            "--processes 2 trains in worker processes, where --early-stopping, --backup cannot run",
+        ),
+        (
+            ["train", "--quick", "--devices", "2", "--processes", "2", "--out", "x"],
+            "--devices 2: devices=2, processes=2 is not supported on",
+        ),
+        (["train", "--quick", "--devices", "0", "--out", "x"], "expected a positive integer"),
     ],
 )
 def test_usage_errors_exit_2_with_one_clear_message(args, message, tmp_path, monkeypatch):

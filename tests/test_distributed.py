@@ -29,8 +29,9 @@ import pytest
 
 import anykeras
 from anykeras import ClassifierSpec, build, compile_model
-from anykeras.loops import distributed
+from anykeras.loops import distributed, distributed_workers
 from anykeras.loops.distributed import check_backend, data_parallel, per_device_batch_size
+from anykeras.training.batches import EpochOrder, SeededBatches
 
 BACKEND = keras.backend.backend()
 DEVICES = 4
@@ -206,11 +207,17 @@ LAYOUTS = {
 }.get(BACKEND, [])
 
 
-def tiny_data():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(64, 8)).astype("float32")
+def tiny_data(samples=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(samples, 8)).astype("float32")
     y = (x[:, :3].sum(axis=1) > 0).astype("float32")[:, None]
     return x, y
+
+
+# The workflow's own settings: the samples in anykeras's seeded epoch order, and a
+# validation set evaluated after every epoch.
+ORDER_SEED = 3
+VALIDATION = tiny_data(32, seed=1)
 
 
 def compiled(weights=None):
@@ -232,7 +239,16 @@ def one_device():
     x, y = tiny_data()
     model = compiled()
     initial = model.get_weights()
-    history = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
+    batches = SeededBatches(x, y, BATCH, EpochOrder(ORDER_SEED))
+    history = model.fit(
+        batches,
+        epochs=EPOCHS,
+        shuffle=False,
+        validation_data=VALIDATION,
+        validation_batch_size=BATCH,
+        callbacks=[batches.follow_epochs()],
+        verbose=0,
+    )
     return {
         "initial": initial,
         "history": history.history,
@@ -243,6 +259,12 @@ def one_device():
 
 
 _PARALLEL: dict[str, dict] = {}
+SETTINGS = {
+    "batch_size": BATCH,
+    "epochs": EPOCHS,
+    "seed": ORDER_SEED,
+    "validation_data": VALIDATION,
+}
 
 
 def train_parallel(layout, one_device):
@@ -252,7 +274,7 @@ def train_parallel(layout, one_device):
         x, y = tiny_data()
         model = compiled(one_device["initial"])
         start = time.perf_counter()
-        history = distributed.fit(model, x, y, batch_size=BATCH, epochs=EPOCHS, **layout)
+        history = distributed.fit(model, x, y, **SETTINGS, **layout)
         _PARALLEL[key] = {
             "model": model,
             "history": history,
@@ -275,7 +297,7 @@ def test_fit_on_n_replicas_matches_one_device(layout, one_device, tmp_path):
     assert history.params["processes"] == layout.get("processes", 1)
 
     single = one_device["history"]
-    assert set(history.history) == set(single) == {"loss", "accuracy"}
+    assert set(history.history) == set(single) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     history_diff = max(max_difference(single[key], history.history[key]) for key in single)
     weights_diff = max_difference(one_device["weights"], model.get_weights())
     optimizer_diff = max_difference(one_device["optimizer"], as_numpy(model.optimizer.variables))
@@ -349,7 +371,7 @@ def test_a_model_trained_data_parallel_loads_on_another_backend(one_device, tmp_
 def test_a_worker_that_dies_fails_the_whole_run(monkeypatch):
     # Worker 1 kills itself (SIGKILL) after its first step; worker 0 is then blocked in
     # a collective. The run must fail at once, saying so, not wait for any timeout.
-    monkeypatch.setenv(distributed.FAULT_ENV, "1")
+    monkeypatch.setenv(distributed_workers.FAULT_ENV, "1")
     x, y = tiny_data()
     start = time.perf_counter()
     with pytest.raises(RuntimeError, match=r"worker 1 was killed by SIGKILL") as failure:
@@ -390,7 +412,7 @@ def test_a_run_past_its_timeout_is_stopped():
 def test_one_replica_is_plain_fit(one_device):
     x, y = tiny_data()
     model = compiled(one_device["initial"])
-    history = distributed.fit(model, x, y, batch_size=BATCH, epochs=EPOCHS)
+    history = distributed.fit(model, x, y, **SETTINGS)
     assert history.params["engine"] == "keras.Model.fit on one device"
     assert history.history == one_device["history"]
     assert max_difference(one_device["weights"], model.get_weights()) == 0.0
@@ -438,3 +460,19 @@ def test_local_rows_split_every_global_batch_in_order():
     assert both.tolist() == list(range(64))
     with pytest.raises(ValueError, match=r"leave 2"):
         distributed.local_rows(10, 4, 0, 4)
+
+
+def test_replicas_take_their_slices_of_the_seeded_global_batches():
+    # In epoch 2 with seed 5, global batch k is order[16k : 16k + 16]; 4 replicas split it.
+    order = EpochOrder(5).permutation(64, 2)
+    parts = [distributed.replica_rows(64, 16, r, 4, seed=5, epoch=2) for r in range(4)]
+    for k in range(4):
+        step = np.concatenate([part[4 * k : 4 * k + 4] for part in parts])
+        assert step.tolist() == order[16 * k : 16 * k + 16].tolist()
+    x, y = np.arange(128, dtype="uint8").reshape(64, 2), np.arange(64)
+    batches = distributed_workers.ReplicaBatches(x, y, 16, part=3, parts=4, seed=5)
+    batches.epoch = 2
+    xb, yb = batches[1]
+    assert yb.tolist() == order[28:32].tolist()
+    assert xb.dtype == np.float32
+    assert xb.tolist() == x[order[28:32]].astype("float32").tolist()

@@ -87,6 +87,18 @@ def _add_train(sub: Any) -> argparse.ArgumentParser:
     train.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
     train.add_argument("--batch-losses", action="store_true", help="record every batch's loss")
     train.add_argument(
+        "--devices",
+        type=positive_int,
+        default=1,
+        help="train data-parallel on N devices in one worker process (JAX, TensorFlow)",
+    )
+    train.add_argument(
+        "--processes",
+        type=positive_int,
+        default=1,
+        help="train data-parallel in N worker processes, one device each (every backend)",
+    )
+    train.add_argument(
         "--route",
         "--path",  # its name before 0.2
         dest="route",

@@ -26,10 +26,13 @@ def train(args: argparse.Namespace, recipe: Any) -> dict[str, Any]:
     check_writable_folder(out, args.overwrite)
     if args.tensorboard and not tensorboard_available():
         raise UsageError("--tensorboard needs: pip install tensorflow tensorboard")
-    try:
-        route, reason = choose_route(recipe.words, args.route, checkpoint=args.checkpoint)
-    except ValueError as error:
-        raise UsageError(f"--route {args.route}: {error}") from None
+    if args.devices > 1 or args.processes > 1:
+        route, reason = _data_parallel_route(args, keras.backend.backend())
+    else:
+        try:
+            route, reason = choose_route(recipe.words, args.route, checkpoint=args.checkpoint)
+        except ValueError as error:
+            raise UsageError(f"--route {args.route}: {error}") from None
     recipe = _with_arguments(recipe, args, CallbackConfig)
     if not plotting_available():
         print("anykeras: matplotlib is not installed, so no curves: pip install 'anykeras[plot]'")
@@ -46,6 +49,44 @@ def train(args: argparse.Namespace, recipe: Any) -> dict[str, Any]:
     workflow = {"out": out, "overwrite": args.overwrite, "resume": args.backup, "info": info}
     result = train_and_evaluate(recipe, args.style, route=route, **workflow)
     return {**result.metrics(), **info, "seconds": round(time.perf_counter() - started, 2)}
+
+
+#: The options whose callbacks cannot run inside data-parallel workers.
+_ONE_DEVICE_ONLY = {
+    "early_stopping": "--early-stopping",
+    "checkpoint": "--checkpoint",
+    "backup": "--backup",
+    "tensorboard": "--tensorboard",
+    "batch_losses": "--batch-losses",
+}
+
+
+def _data_parallel_route(args: argparse.Namespace, backend: str) -> tuple[Any, str]:
+    """The route for ``--devices N`` or ``--processes N``, once the options allow it."""
+    from anykeras.loops.distributed import check_engine
+    from anykeras.loops.distributed_route import DataParallelRoute
+
+    layout = f"--devices {args.devices}" if args.devices > 1 else f"--processes {args.processes}"
+    try:
+        engine = check_engine(backend, args.devices, args.processes)
+    except ValueError as error:
+        raise UsageError(f"{layout}: {error}") from None
+    if args.route not in ("auto", "plain"):
+        raise UsageError(
+            f"{layout} trains the plain route (the faster routes run on one device); "
+            f"drop --route {args.route}"
+        )
+    asked = {name: getattr(args, name) for name in _ONE_DEVICE_ONLY}  # 0 is a patience
+    refused = [
+        _ONE_DEVICE_ONLY[name] for name, v in asked.items() if v is not None and v is not False
+    ]
+    if refused:
+        raise UsageError(
+            f"{layout} trains in worker processes, where {', '.join(refused)} cannot run; "
+            "drop them, or train on one device"
+        )
+    route = DataParallelRoute(devices=args.devices, processes=args.processes)
+    return route, f"data-parallel on {route.replicas} replicas: {engine}"
 
 
 def _with_arguments(recipe: Any, args: argparse.Namespace, callback_config: type) -> Any:

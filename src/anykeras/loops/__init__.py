@@ -47,6 +47,7 @@ __all__ = [
     "BACKENDS",
     "backend_module",
     "build_custom_step_model",
+    "check_samples",
     "custom_step_model_class",
     "feed",
     "segment_sum",
@@ -55,6 +56,22 @@ __all__ = [
     "train_from_scratch",
     "with_custom_step",
 ]
+
+
+def check_samples(x: np.ndarray, y: np.ndarray, x_name: str = "x", y_name: str = "y") -> None:
+    """Raise a `ValueError` unless ``x`` and ``y`` hold the same, non-zero number of samples.
+
+    Example:
+    >>> check_samples(np.zeros((3, 2)), np.zeros(2))
+    Traceback (most recent call last):
+    ...
+    ValueError: x and y must hold the same, non-zero number of samples. Received: len(x)=3, len(y)=2
+    """
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(
+            f"{x_name} and {y_name} must hold the same, non-zero number of samples. "
+            f"Received: len({x_name})={len(x)}, len({y_name})={len(y)}"
+        )
 
 
 def batch_size_of(x: Any) -> int:
@@ -237,11 +254,7 @@ def train_from_scratch(
             f"keras.Input). Received: an unbuilt {type(model).__name__} named {model.name!r}"
         )
     x, y = _as_array(x, "x"), _as_array(y, "y")
-    if len(x) != len(y) or len(x) == 0:
-        raise ValueError(
-            "x and y must hold the same, non-zero number of samples. "
-            f"Received: len(x)={len(x)}, len(y)={len(y)}"
-        )
+    check_samples(x, y)
     batches = [
         (keras.ops.convert_to_tensor(x[i : i + batch_size]), y[i : i + batch_size])
         for i in range(0, len(x), batch_size)

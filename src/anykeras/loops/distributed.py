@@ -33,28 +33,20 @@ Two levels:
 
 This module imports no backend: the engines live in ``anykeras.loops.distributed_jax``,
 ``distributed_torch`` and ``distributed_tensorflow``, which only the worker processes
-import. See ``docs/how-to/scale-to-many-devices.md``.
+import; ``distributed_workers`` starts, watches and stops those processes, and
+``distributed_route`` lets the course's workflow (``anykeras train --processes 2``)
+train through `fit`. See ``docs/how-to/scale-to-many-devices.md``.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
+from anykeras.loops import check_samples
 from anykeras.spec import check_int
 
 #: Backends on which ``keras.distribution`` drives `fit` in Keras 3.15.
@@ -237,13 +229,6 @@ WHAT_WORKS = {
     "torch": "processes=N (one process per device, DistributedDataParallel)",
 }
 
-#: A worker started with this variable set to its rank kills itself (SIGKILL) after its
-#: first training step: the tests' way to check that a dead worker fails the run.
-FAULT_ENV = "ANYKERAS_DISTRIBUTED_KILL_RANK"
-#: Seconds any one collective (or the start-up rendezvous) may wait for the others.
-COLLECTIVE_TIMEOUT = 300
-_LOOPBACK = "127.0.0.1"
-
 
 def check_engine(backend: str, devices: int, processes: int) -> str:
     """The name of the engine that trains ``devices`` x ``processes`` replicas on ``backend``.
@@ -280,14 +265,14 @@ def check_engine(backend: str, devices: int, processes: int) -> str:
 
 
 def local_rows(num_samples: int, batch_size: int, part: int, parts: int) -> np.ndarray:
-    """Rows of the ``part``-th of ``parts`` replicas: its slice of every global batch.
+    """Positions of the ``part``-th of ``parts`` replicas: its slice of every global batch.
 
-    The global batches are ``[0, batch_size)``, ``[batch_size, 2 * batch_size)``, ...
-    in order (the last one possibly shorter), as ``fit(..., shuffle=False)`` takes
-    them; each is cut into ``parts`` equal, contiguous slices, as
-    ``torch.utils.data.DistributedSampler`` would split one batch without shuffling.
-    Batched by ``batch_size // parts``, a replica's rows give its slice of each
-    global batch, step by step.
+    The global batches are positions ``[0, batch_size)``, ``[batch_size, 2 * batch_size)``,
+    ... in order (the last one possibly shorter); each is cut into ``parts`` equal,
+    contiguous slices, as ``torch.utils.data.DistributedSampler`` would split one batch
+    without shuffling. Batched by ``batch_size // parts``, a replica's positions give
+    its slice of each global batch, step by step. `replica_rows` maps them through an
+    epoch's order.
 
     Raises:
         ValueError: A global batch, the last one included, does not split evenly.
@@ -304,6 +289,31 @@ def local_rows(num_samples: int, batch_size: int, part: int, parts: int) -> np.n
     return np.concatenate(rows)
 
 
+def replica_rows(
+    num_samples: int, batch_size: int, part: int, parts: int, seed: int | None, epoch: int
+) -> np.ndarray:
+    """The samples replica ``part`` of ``parts`` trains on in ``epoch``, step by step.
+
+    With a ``seed``, the global batches follow anykeras's epoch order
+    (`anykeras.training.batches.EpochOrder`, the order of every route on one device);
+    without, they are the samples in order.
+
+    Example:
+    >>> replica_rows(10, 4, 1, 2, seed=None, epoch=0).tolist()
+    [2, 3, 6, 7, 9]
+    >>> from anykeras.training.batches import EpochOrder
+    >>> order = EpochOrder(7).permutation(10, 3)
+    >>> replica_rows(10, 4, 1, 2, seed=7, epoch=3).tolist() == order[[2, 3, 6, 7, 9]].tolist()
+    True
+    """
+    positions = local_rows(num_samples, batch_size, part, parts)
+    if seed is None:
+        return positions
+    from anykeras.training.batches import EpochOrder
+
+    return EpochOrder(seed).permutation(num_samples, epoch)[positions]
+
+
 def fit(
     model: keras.Model,
     x: Any,
@@ -313,48 +323,59 @@ def fit(
     epochs: int = 1,
     devices: int = 1,
     processes: int = 1,
+    validation_data: tuple[Any, Any] | None = None,
+    seed: int | None = None,
     timeout: float = 3600.0,
     verbose: int = 0,
 ) -> keras.callbacks.History:
     """Train ``model`` data-parallel through the backend's own engine; like `Model.fit`.
 
     ``devices`` x ``processes`` replicas each take an equal, contiguous slice of every
-    global batch of ``batch_size`` samples (batches in order, no shuffling); their
-    gradients are averaged before each update, so the training is that of one device
-    with the same batches, up to the order of float32 sums. The engine is the
-    backend's own (`ENGINES`): ``keras.distribution.DataParallel`` (JAX, with
-    ``jax.distributed`` across processes), ``tf.distribute.MirroredStrategy`` and
-    ``MultiWorkerMirroredStrategy`` (TensorFlow), ``DistributedDataParallel`` with
-    ``gloo`` on CPU or ``nccl`` on GPUs (PyTorch).
+    global batch of ``batch_size`` samples; their gradients are averaged before each
+    update, so the training is that of one device with the same batches, up to the
+    order of float32 sums. The engine is the backend's own (`ENGINES`):
+    ``keras.distribution.DataParallel`` (JAX, with ``jax.distributed`` across
+    processes), ``tf.distribute.MirroredStrategy`` and ``MultiWorkerMirroredStrategy``
+    (TensorFlow), ``DistributedDataParallel`` with ``gloo`` on CPU or ``nccl`` on GPUs
+    (PyTorch).
 
     With more than one replica the training runs in fresh processes on this machine
-    (loopback addresses only): one process with ``devices`` devices, or ``processes``
-    processes of one device each. On CPU, JAX gets virtual devices
-    (``XLA_FLAGS=--xla_force_host_platform_device_count``) and TensorFlow logical ones.
-    The model travels as a `anykeras.saving.save_model` file, so its initial weights,
-    loss, metrics and optimizer settings are those of ``model``; on return ``model``
-    holds the trained weights and optimizer state. A worker that fails or dies stops
-    the others and raises; nothing waits longer than ``timeout``.
+    (loopback addresses only; `anykeras.loops.distributed_workers`): one process with
+    ``devices`` devices, or ``processes`` processes of one device each. On CPU, JAX
+    gets virtual devices (``XLA_FLAGS=--xla_force_host_platform_device_count``) and
+    TensorFlow logical ones. The model travels as a `anykeras.saving.save_model` file,
+    so its initial weights, loss, metrics and optimizer settings are those of
+    ``model``; on return ``model`` holds the trained weights and optimizer state. A
+    worker that fails or dies stops the others and raises; nothing waits longer than
+    ``timeout``.
 
     Args:
         model: A compiled `keras.Model` whose classes `keras.saving.load_model` finds
             (Keras's own, anykeras's, or registered ones).
-        x: Inputs: one array, one row per sample.
+        x: Inputs: one array, one row per sample. Integer rows (uint8 multi-hot, say)
+            are cast to floatx batch by batch, so the workers share the small array.
         y: Targets: one array, one row per sample.
         batch_size: The global batch size: every global batch, the last one included,
-            must split evenly over the replicas (`per_device_batch_size`).
+            must split evenly over the replicas (`per_device_batch_size`); the
+            validation batches too.
         epochs: Passes over the data.
         devices: Devices in one process (JAX, TensorFlow).
         processes: Processes on this machine, one device each (every backend). One
             of ``devices`` and ``processes`` may be more than 1, not both.
+        validation_data: ``(x_val, y_val)``, evaluated after every epoch on every
+            replica's slices; the History gets the ``val_`` values of one device.
+        seed: Epoch ``e`` takes the samples in the order
+            ``EpochOrder(seed).permutation(len(x), e)``, as the workflow's routes do on
+            one device; ``None`` (the default) takes them in order, unshuffled.
         timeout: Seconds the whole run may take before its workers are stopped.
         verbose: Passed to the workers' `fit` (rank 0's progress goes to this
             process's standard output).
 
     Returns:
         A `keras.callbacks.History`: ``history.history`` has one value per epoch for
-        the loss and each compiled metric, computed over the global batches;
-        ``history.params`` names the engine, the replicas and their devices.
+        the loss and each compiled metric, computed over the global batches (and
+        their ``val_`` twins with ``validation_data``); ``history.params`` names the
+        engine, the replicas and their devices.
 
     Raises:
         ValueError: An argument is invalid, a batch does not split evenly, or the
@@ -373,56 +394,20 @@ def fit(
     backend = keras.backend.backend()
     check_int("batch_size", batch_size)
     check_int("epochs", epochs)
+    check_int("seed", seed, minimum=0, allow_none=True)
     engine = check_engine(backend, devices, processes)
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model. Received: {type(model).__name__}")
-    if not getattr(model, "compiled", False) or model.optimizer is None:
-        raise ValueError(
-            "model must be compiled (with an optimizer and a loss) before fit. "
-            f"Received: an uncompiled {type(model).__name__} named {model.name!r}"
-        )
-    x, y = _as_rows(x, "x"), _as_rows(y, "y")
-    if len(x) != len(y) or len(x) == 0:
-        raise ValueError(
-            "x and y must hold the same, non-zero number of samples. "
-            f"Received: len(x)={len(x)}, len(y)={len(y)}"
-        )
+    arrays = _checked_arrays(model, x, y, validation_data)
     replicas = devices * processes
-    per_device_batch_size(batch_size, replicas, num_samples=len(x))
+    per_device_batch_size(batch_size, replicas, num_samples=len(arrays["x"]))
+    if "x_val" in arrays:
+        per_device_batch_size(batch_size, replicas, num_samples=len(arrays["x_val"]))
+    settings = {"batch_size": batch_size, "epochs": epochs, "seed": seed, "verbose": verbose}
     if replicas == 1:
-        history = model.fit(
-            x, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=verbose
-        )
-        history.params = {**(history.params or {}), **_params(engine, 1, 1, [])}
-        return history
+        return _fit_here(model, arrays, engine, settings)
+    job = {"backend": backend, "engine": engine, "devices": devices, "processes": processes}
+    from anykeras.loops.distributed_workers import launch
 
-    from anykeras.saving import load_model, save_model
-
-    with tempfile.TemporaryDirectory(prefix="anykeras-distributed-") as tmp:
-        work = Path(tmp)
-        save_model(model, work / "initial.keras")
-        np.save(work / "x.npy", x)
-        np.save(work / "y.npy", y)
-        job = {
-            "backend": backend,
-            "engine": engine,
-            "devices": devices,
-            "processes": processes,
-            "batch_size": batch_size,
-            "epochs": epochs,
-            "verbose": verbose,
-            # Loopback only: the coordinator (JAX), the master (PyTorch), the workers (TF).
-            "addresses": [f"{_LOOPBACK}:{port}" for port in _free_ports(processes)],
-            "collective_timeout": int(min(COLLECTIVE_TIMEOUT, max(timeout, 1))),
-            # One seed for every worker (a replicated variable must start equal in all
-            # processes); drawn from NumPy's generator, which keras.utils.set_random_seed
-            # seeds, so a seeded caller gets the same run again.
-            "seed": int(np.random.randint(2**31 - 1)),  # noqa: NPY002 (the seeded one)
-        }
-        (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
-        _run_workers(job, work, timeout)
-        trained = load_model(work / "trained.keras")
-        result = json.loads((work / "history.json").read_text(encoding="utf-8"))
+    trained, result = launch(model, arrays, {**job, **settings}, timeout)
     _copy_state(trained, model)
     history = keras.callbacks.History()
     history.set_model(model)
@@ -430,6 +415,56 @@ def fit(
     history.history = result["history"]
     history.epoch = list(range(epochs))
     return history
+
+
+def _checked_arrays(
+    model: keras.Model, x: Any, y: Any, validation_data: tuple[Any, Any] | None
+) -> dict[str, np.ndarray]:
+    """``x``, ``y``, ``x_val``, ``y_val`` as arrays, once ``model`` and they are checked."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model. Received: {type(model).__name__}")
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        raise ValueError(
+            "model must be compiled (with an optimizer and a loss) before fit. "
+            f"Received: an uncompiled {type(model).__name__} named {model.name!r}"
+        )
+    arrays = {"x": _as_rows(x, "x"), "y": _as_rows(y, "y")}
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError(
+                "validation_data must be a pair (x_val, y_val). "
+                f"Received: a {type(validation_data).__name__}"
+            )
+        arrays["x_val"] = _as_rows(validation_data[0], "x_val")
+        arrays["y_val"] = _as_rows(validation_data[1], "y_val")
+    for inputs, targets in (("x", "y"), ("x_val", "y_val")):
+        if inputs in arrays:
+            check_samples(arrays[inputs], arrays[targets], inputs, targets)
+    return arrays
+
+
+def _fit_here(
+    model: keras.Model, arrays: dict[str, np.ndarray], engine: str, settings: dict[str, Any]
+) -> keras.callbacks.History:
+    """One replica: `keras.Model.fit` in this process, on the batches the replicas take."""
+    from anykeras.loops.distributed_workers import replica_batches
+
+    batches, validation = replica_batches(settings, arrays, 0, 1)
+    history = model.fit(
+        batches,
+        epochs=settings["epochs"],
+        shuffle=False,
+        validation_data=validation,
+        callbacks=[batches.follow_epochs()],
+        verbose=settings["verbose"],
+    )
+    history.params = {**(history.params or {}), **params(engine, 1, 1, [])}
+    return history
+
+
+def params(engine: str, replicas: int, processes: int, devices: list[str]) -> dict[str, Any]:
+    """What ``History.params`` says of a run: its engine, replicas, processes, devices."""
+    return {"engine": engine, "replicas": replicas, "processes": processes, "devices": devices}
 
 
 def _as_rows(data: Any, label: str) -> np.ndarray:
@@ -447,10 +482,6 @@ def _as_rows(data: Any, label: str) -> np.ndarray:
     return array
 
 
-def _params(engine: str, replicas: int, processes: int, devices: list[str]) -> dict[str, Any]:
-    return {"engine": engine, "replicas": replicas, "processes": processes, "devices": devices}
-
-
 def _copy_state(trained: keras.Model, model: keras.Model) -> None:
     """Weights, then optimizer state (when both have the same variables), into ``model``."""
     model.set_weights(trained.get_weights())
@@ -463,231 +494,3 @@ def _copy_state(trained: keras.Model, model: keras.Model) -> None:
     if len(targets) == len(source.variables):
         for target, value in zip(targets, source.variables, strict=True):
             target.assign(keras.ops.convert_to_numpy(value))
-
-
-def _free_ports(count: int) -> list[int]:
-    """``count`` distinct TCP ports free on the loopback address now (the OS picks them)."""
-    probes = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind((_LOOPBACK, 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
-
-
-def _worker_env(job: dict[str, Any], rank: int) -> dict[str, str]:
-    """The environment of worker ``rank``: the backend, its devices, its peers."""
-    package_root = str(Path(__file__).resolve().parents[2])
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": job["backend"],
-        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
-    }
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if job["backend"] == "jax":
-        # Devices per process are fixed when JAX starts: N virtual CPU devices (GPUs,
-        # where there are any, are listed first and are not affected).
-        flags = [
-            flag
-            for flag in env.get("XLA_FLAGS", "").split()
-            if not flag.startswith("--xla_force_host_platform_device_count")
-        ]
-        flags.append(f"--xla_force_host_platform_device_count={job['devices']}")
-        env["XLA_FLAGS"] = " ".join(flags)
-    if job["backend"] == "tensorflow" and job["processes"] > 1:
-        cluster = {"worker": job["addresses"]}
-        env["TF_CONFIG"] = json.dumps(
-            {"cluster": cluster, "task": {"type": "worker", "index": rank}}
-        )
-    if job["backend"] == "torch":
-        host, port = job["addresses"][0].rsplit(":", 1)
-        env.update(
-            MASTER_ADDR=host,
-            MASTER_PORT=port,
-            RANK=str(rank),
-            LOCAL_RANK=str(rank),
-            WORLD_SIZE=str(job["processes"]),
-        )
-        if sys.platform.startswith("linux"):
-            env.setdefault("GLOO_SOCKET_IFNAME", "lo")  # loopback only
-    return env
-
-
-def _run_workers(job: dict[str, Any], work: Path, timeout: float) -> None:
-    """Start the workers, wait for all of them; stop all at the first failure or timeout."""
-    command = [sys.executable, "-m", "anykeras.loops.distributed", str(work)]
-    workers: list[subprocess.Popen[bytes]] = []
-    logs = []
-    start = time.monotonic()
-    try:
-        for rank in range(job["processes"]):
-            log = (work / f"worker-{rank}.log").open("wb")  # closed in `finally`
-            logs.append(log)
-            shown = rank == 0 and job["verbose"]
-            workers.append(
-                subprocess.Popen(
-                    [*command, str(rank)],
-                    env=_worker_env(job, rank),
-                    stdout=None if shown else log,
-                    stderr=log,
-                    start_new_session=True,  # its own process group, stopped as one
-                )
-            )
-        while True:
-            codes = [worker.poll() for worker in workers]
-            failed = [rank for rank, code in enumerate(codes) if code not in (None, 0)]
-            elapsed = time.monotonic() - start
-            if failed:
-                raise RuntimeError(_failure(job, work, failed, codes, elapsed))
-            if all(code == 0 for code in codes):
-                return
-            if elapsed > timeout:
-                running = [rank for rank, code in enumerate(codes) if code is None]
-                raise RuntimeError(
-                    f"distributed fit ({job['engine']}, {_layout(job)}) ran past "
-                    f"timeout={timeout:g} s: worker(s) {running} still running were stopped."
-                    f"{_log_tail(work, running[0])}"
-                )
-            time.sleep(0.05)
-    finally:
-        for worker in workers:
-            _stop(worker)
-        for log in logs:
-            log.close()
-
-
-def _layout(job: dict[str, Any]) -> str:
-    return f"devices={job['devices']}, processes={job['processes']}"
-
-
-def _failure(
-    job: dict[str, Any], work: Path, failed: list[int], codes: list[int | None], elapsed: float
-) -> str:
-    """One message for the workers that failed: who, how, when, and the end of a log."""
-
-    def how(code: int | None) -> str:
-        if code is not None and code < 0:
-            return f"was killed by {signal.Signals(-code).name}"
-        return f"exited with code {code}"
-
-    who = "; ".join(f"worker {rank} {how(codes[rank])}" for rank in failed)
-    others = [rank for rank, code in enumerate(codes) if code is None]
-    stopped = f"; the other workers {others} were stopped" if others else ""
-    return (
-        f"distributed fit ({job['engine']}, {_layout(job)}) failed after {elapsed:.1f} s: "
-        f"{who}{stopped}.{_log_tail(work, failed[0])}"
-    )
-
-
-def _log_tail(work: Path, rank: int, lines: int = 20) -> str:
-    path = work / f"worker-{rank}.log"
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    tail = "\n".join(text.rstrip().splitlines()[-lines:])
-    return f"\nLast lines of worker {rank}'s log:\n{tail}" if tail else ""
-
-
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    """End a worker and its process group: SIGTERM, then SIGKILL after 5 s."""
-    if worker.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 30.0)):
-        try:
-            os.killpg(worker.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        try:
-            worker.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-# What the workers share (each engine module calls these).
-
-
-def load_job(work: Path) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """A worker's job, inputs and targets (memory-mapped: the workers share the pages).
-
-    It also seeds Keras's random generators with the job's seed, the same in every
-    worker.
-    """
-    job = json.loads((work / "job.json").read_text(encoding="utf-8"))
-    keras.utils.set_random_seed(job["seed"])
-    return job, np.load(work / "x.npy", mmap_mode="r"), np.load(work / "y.npy", mmap_mode="r")
-
-
-def load_initial_model(work: Path) -> keras.Model:
-    """The model as the caller gave it (weights, loss, metrics, optimizer settings)."""
-    from anykeras.saving import load_model
-
-    with warnings.catch_warnings():
-        # An optimizer that has not trained yet has no state to load: Keras says so.
-        warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
-        return load_model(work / "initial.keras")
-
-
-def write_results(
-    work: Path,
-    rank: int,
-    model: keras.Model,
-    history: dict[str, list[float]],
-    engine: str,
-    replicas: int,
-    processes: int,
-    devices: list[str],
-) -> None:
-    """A worker's output: the trained model file and the history; rank 0's are the result.
-
-    Every worker calls this, so that whatever saving computes runs in every process
-    (on JAX, an operation on a variable that spans processes is a collective that all
-    of them must enter); the other ranks' files are not read.
-    """
-    from anykeras.saving import save_model, write_json_atomically
-
-    suffix = "" if rank == 0 else f"-{rank}"
-    save_model(model, work / f"trained{suffix}.keras")
-    history = {key: [float(value) for value in values] for key, values in history.items()}
-    params = _params(engine, replicas, processes, devices)
-    path = work / f"history{suffix}.json"
-    write_json_atomically(path, {"history": history, "params": params})
-
-
-def fault_rank() -> int | None:
-    """The rank told to die by `FAULT_ENV` (tests only), or ``None``."""
-    value = os.environ.get(FAULT_ENV)
-    return int(value) if value not in (None, "") else None
-
-
-def die_if_told(rank: int) -> None:
-    """SIGKILL this process if `FAULT_ENV` names ``rank``: no cleanup, as a crash."""
-    if fault_rank() == rank:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-class FaultCallback(keras.callbacks.Callback):
-    """Kills the worker of rank ``rank`` after its first batch when `FAULT_ENV` says so."""
-
-    def __init__(self, rank: int) -> None:
-        super().__init__()
-        self.rank = rank
-
-    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        """Die after the first batch, if told to."""
-        die_if_told(self.rank)
-
-
-def _worker_main(argv: list[str]) -> None:
-    """``python -m anykeras.loops.distributed WORK RANK``: run one worker of a `fit`."""
-    work, rank = Path(argv[0]), int(argv[1])
-    job = json.loads((work / "job.json").read_text(encoding="utf-8"))
-    engine = importlib.import_module(f"anykeras.loops.distributed_{job['backend']}")
-    engine.run(work, rank)
-
-
-if __name__ == "__main__":
-    _worker_main(sys.argv[1:])

@@ -10,11 +10,11 @@ A worker process of `fit` runs `run`. Two layouts:
 - **Several processes, one device each.** ``jax.distributed.initialize`` joins the
   processes (process 0's address is the coordinator, on loopback); CPU collectives
   go through ``gloo``. The mesh spans every process's devices. Each process feeds its
-  own slice of every global batch (`local_rows`) with ``auto_shard_dataset=False``,
+  own slice of every global batch (`ReplicaBatches`) with ``auto_shard_dataset=False``,
   and Keras assembles the global batch with ``jax.make_array_from_process_local_data``.
 
-Either way the loss and metrics are computed on the global batch, so the History is
-that of one device.
+Either way the loss and metrics are computed on the global batch (validation
+included), so the History is that of one device.
 """
 
 from __future__ import annotations
@@ -22,22 +22,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import jax  # noqa: TID251 (loops/<backend>*.py are the one place a backend is imported)
-import numpy as np
 
-from anykeras.loops.distributed import (
+from anykeras.loops.distributed import data_parallel
+from anykeras.loops.distributed_workers import (
     FaultCallback,
-    data_parallel,
     load_initial_model,
     load_job,
-    local_rows,
+    replica_batches,
     write_results,
 )
 
 
 def run(work: Path, rank: int) -> None:
     """Train the job in ``work`` as process ``rank``; rank 0's results are the run's."""
-    job, x, y = load_job(work)
-    processes, batch_size = job["processes"], job["batch_size"]
+    job, arrays = load_job(work)
+    processes = job["processes"]
     if processes > 1:
         # CPU devices of several processes talk through gloo; this must be chosen
         # before JAX starts its backends (GPUs and TPUs use their own collectives).
@@ -53,19 +52,18 @@ def run(work: Path, rank: int) -> None:
             shutdown_timeout_seconds=timeout,
         )
         distribution = data_parallel(auto_shard_dataset=False)  # every process's devices
-        rows = local_rows(len(x), batch_size, rank, processes)
-        x, y, batch_size = x[rows], y[rows], batch_size // processes
     else:
         distribution = data_parallel(devices=job["devices"])
+    # Each process feeds its slice of every global batch; one process, the whole batch.
+    train, validation = replica_batches(job, arrays, rank, processes)
     model = load_initial_model(work)  # built under the distribution: replicated
     history = model.fit(
-        np.asarray(x),
-        np.asarray(y),
-        batch_size=batch_size,
+        train,
         epochs=job["epochs"],
         shuffle=False,
+        validation_data=validation,
         verbose=job["verbose"] if rank == 0 else 0,
-        callbacks=[FaultCallback(rank)],
+        callbacks=[train.follow_epochs(), FaultCallback(rank)],
     )
     devices = [str(device) for device in distribution.device_mesh.devices.flatten()]
     write_results(

@@ -16,8 +16,9 @@ replicas before updating every copy alike.
   this strategy (``_maybe_symbolic_build`` reduces the data batch with
   ``strategy.reduce``, and the per-step logs are reduced with ``axis=0`` on scalars:
   ``ValueError: Invalid reduction dimension 0 for input with 0 dimensions``), so the
-  epochs are a loop written out here around ``strategy.run(model.train_step)``, each
-  worker reading its own slice of every global batch (`local_rows`) through
+  epochs are a loop written out here around ``strategy.run(model.train_step)`` (and
+  ``model.test_step`` for the validation data), each worker reading its own slice of
+  every global batch (`ReplicaBatches`) through
   ``strategy.distribute_datasets_from_function``.
 """
 
@@ -26,15 +27,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import tensorflow as tf  # noqa: TID251 (loops/<backend>*.py are the one place a backend is imported)
 
-from anykeras.loops.distributed import (
+from anykeras.loops.distributed_workers import (
     FaultCallback,
+    ReplicaBatches,
     die_if_told,
     load_initial_model,
     load_job,
-    local_rows,
+    replica_batches,
     write_results,
 )
 
@@ -62,33 +63,31 @@ def devices_for(count: int) -> list[str]:
 
 def run(work: Path, rank: int) -> None:
     """Train the job in ``work`` as process ``rank``; rank 0's results are the run's."""
-    job, x, y = load_job(work)
+    job, arrays = load_job(work)
     if job["processes"] > 1:
-        _run_multi_worker(work, rank, job, x, y)
+        _run_multi_worker(work, rank, job, arrays)
         return
     devices = devices_for(job["devices"])
     strategy = tf.distribute.MirroredStrategy(devices)
     with strategy.scope():
         model = load_initial_model(work)  # variables mirrored on every device
+    train, validation = replica_batches(job, arrays, 0, 1)  # fit splits each batch
     history = model.fit(
-        np.asarray(x),
-        np.asarray(y),
-        batch_size=job["batch_size"],
+        train,
         epochs=job["epochs"],
         shuffle=False,
+        validation_data=validation,
         verbose=job["verbose"],
-        callbacks=[FaultCallback(rank)],
+        callbacks=[train.follow_epochs(), FaultCallback(rank)],
     )
     write_results(
         work, rank, model, history.history, job["engine"], strategy.num_replicas_in_sync, 1, devices
     )
 
 
-def _run_multi_worker(
-    work: Path, rank: int, job: dict[str, Any], x: np.ndarray, y: np.ndarray
-) -> None:
+def _run_multi_worker(work: Path, rank: int, job: dict[str, Any], arrays: dict[str, Any]) -> None:
     """One worker of a `MultiWorkerMirroredStrategy` (``TF_CONFIG`` set by the launcher)."""
-    workers, batch_size = job["processes"], job["batch_size"]
+    workers = job["processes"]
     options = tf.distribute.experimental.CommunicationOptions(
         timeout_seconds=job["collective_timeout"]
     )
@@ -99,40 +98,56 @@ def _run_multi_worker(
             f"workers hold {strategy.num_replicas_in_sync} replicas: give each worker one "
             "GPU (CUDA_VISIBLE_DEVICES) or none."
         )
-    rows = local_rows(len(x), batch_size, rank, workers)
-    local_x, local_y = np.asarray(x[rows]), np.asarray(y[rows])
+    train, validation = replica_batches(job, arrays, rank, workers)
     with strategy.scope():
         model = load_initial_model(work)
         # Create the optimizer's and the compiled loss and metrics' variables here, in
         # the strategy's cross-replica context, not in the first traced step.
         model.optimizer.build(model.trainable_variables)
-        sample_x, sample_y = local_x[:1], local_y[:1]
-        y_pred = model(sample_x, training=False)
-        model.compute_loss(x=sample_x, y=sample_y, y_pred=y_pred)
-        model.compute_metrics(sample_x, sample_y, y_pred, sample_weight=None)
-
-    def dataset(context: tf.distribute.InputContext) -> tf.data.Dataset:
-        # This worker's slices of the global batches, in order.
-        return tf.data.Dataset.from_tensor_slices((local_x, local_y)).batch(
-            context.get_per_replica_batch_size(batch_size)
-        )
-
-    batches = strategy.distribute_datasets_from_function(dataset)
+        sample_x, sample_y = train[0]
+        y_pred = model(sample_x[:1], training=False)
+        model.compute_loss(x=sample_x[:1], y=sample_y[:1], y_pred=y_pred)
+        model.compute_metrics(sample_x[:1], sample_y[:1], y_pred, sample_weight=None)
 
     @tf.function
-    def step(batch: Any) -> None:
+    def train_step(batch: Any) -> None:
         strategy.run(model.train_step, args=(batch,))
 
+    @tf.function
+    def test_step(batch: Any) -> None:
+        strategy.run(model.test_step, args=(batch,))
+
     history: dict[str, list[float]] = {}
-    for _ in range(job["epochs"]):
-        for metric in model.metrics:
-            metric.reset_state()
-        for batch in batches:
-            step(batch)
-            die_if_told(rank)
-        for key, value in model.get_metrics_result().items():
-            history.setdefault(key, []).append(float(value))
+    for epoch in range(job["epochs"]):
+        passes = [("", train, train_step)]
+        if validation is not None:
+            passes.append(("val_", validation, test_step))
+        for prefix, batches, step in passes:
+            for metric in model.metrics:
+                metric.reset_state()
+            for batch in strategy.distribute_datasets_from_function(_dataset(batches, epoch)):
+                step(batch)
+                die_if_told(rank)
+            for key, value in model.get_metrics_result().items():
+                history.setdefault(prefix + key, []).append(float(value))
     devices = [f"/job:worker/task:{i}/cpu:0" for i in range(workers)]
     write_results(
         work, rank, model, history, job["engine"], strategy.num_replicas_in_sync, workers, devices
     )
+
+
+def _dataset(batches: ReplicaBatches, epoch: int) -> Any:
+    """A dataset function of this worker's batches of ``epoch``, for one replica each."""
+    x, y = batches[0]
+    signature = (
+        tf.TensorSpec((None, *x.shape[1:]), x.dtype),
+        tf.TensorSpec((None, *y.shape[1:]), y.dtype),
+    )
+
+    def dataset(context: tf.distribute.InputContext) -> tf.data.Dataset:  # noqa: ARG001
+        # Already this worker's slices, batched per replica: nothing to shard.
+        return tf.data.Dataset.from_generator(
+            lambda: batches.epoch_batches(epoch), output_signature=signature
+        )
+
+    return dataset

@@ -5,8 +5,8 @@ A worker process of `fit` runs `run`, one process per device, as Keras's guide
 processes (``gloo`` on CPU, ``nccl`` when every process has its own GPU), the Keras
 model (a ``torch.nn.Module`` on this backend) is wrapped in
 ``torch.nn.parallel.DistributedDataParallel``, and a training loop written out here
-feeds each process its slice of every global batch (`local_rows`, the split
-``DistributedSampler`` makes of one batch, without shuffling).
+feeds each process its slice of every global batch (`ReplicaBatches`: the split
+``DistributedSampler`` makes of one batch, in the job's epoch order).
 
 The step is `keras.Model`'s own PyTorch step, through the DDP wrapper: the compiled
 loss (`compute_loss`), ``loss.backward()`` (DDP averages the gradients over the
@@ -25,22 +25,22 @@ from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 import torch  # noqa: TID251 (loops/<backend>*.py are the one place a backend is imported)
 import torch.distributed as dist  # noqa: TID251
 
-from anykeras.loops.distributed import (
+from anykeras.loops.distributed_workers import (
+    ReplicaBatches,
     die_if_told,
     load_initial_model,
     load_job,
-    local_rows,
+    replica_batches,
     write_results,
 )
 
 
 def run(work: Path, rank: int) -> None:
     """Train the job in ``work`` as process ``rank``; rank 0's results are the run's."""
-    job, x, y = load_job(work)
+    job, arrays = load_job(work)
     world = job["processes"]
     gpus = torch.cuda.device_count()
     use_gpu = gpus >= world
@@ -55,7 +55,13 @@ def run(work: Path, rank: int) -> None:
     )
     try:
         model = load_initial_model(work)
-        history = _train(model, job, x, y, rank, world)
+        train, validation = replica_batches(job, arrays, rank, world)
+        ddp = torch.nn.parallel.DistributedDataParallel(model)  # broadcasts rank 0's weights
+        history: dict[str, list[float]] = {}
+        for epoch in range(job["epochs"]):
+            _record(history, "", _pass(model, ddp, train, epoch, rank))
+            if validation is not None:
+                _record(history, "val_", _pass(model, ddp, validation, 0, rank, training=False))
         devices = [f"cuda:{i}" if use_gpu else f"cpu (process {i})" for i in range(world)]
         write_results(work, rank, model, history, job["engine"], world, world, devices)
         dist.barrier()
@@ -63,42 +69,49 @@ def run(work: Path, rank: int) -> None:
         dist.destroy_process_group()
 
 
-def _train(
-    model: keras.Model, job: dict[str, Any], x: np.ndarray, y: np.ndarray, rank: int, world: int
-) -> dict[str, list[float]]:
-    """The epochs: DDP steps on this process's slices, metrics summed over processes."""
-    ddp = torch.nn.parallel.DistributedDataParallel(model)  # broadcasts rank 0's weights
-    rows = local_rows(len(x), job["batch_size"], rank, world)
-    local_x, local_y = np.asarray(x[rows]), np.asarray(y[rows])
-    local_batch = job["batch_size"] // world
+def _pass(
+    model: keras.Model,
+    ddp: torch.nn.parallel.DistributedDataParallel,
+    batches: ReplicaBatches,
+    epoch: int,
+    rank: int,
+    training: bool = True,
+) -> dict[str, Any]:
+    """One pass over this process's batches: DDP steps, or (validation) no gradients.
+
+    Returns the loss and the compiled metrics, their states summed over the processes.
+    """
     loss_tracker = keras.metrics.Mean(name="loss")
     metrics = [metric for metric in model.metrics if metric.name != "loss"]
-    optimizer = model.optimizer
-    history: dict[str, list[float]] = {}
-    for _ in range(job["epochs"]):
-        loss_tracker.reset_state()
-        for metric in metrics:
-            metric.reset_state()
-        for start in range(0, len(local_x), local_batch):
-            xb = keras.ops.convert_to_tensor(local_x[start : start + local_batch])
-            yb = keras.ops.convert_to_tensor(local_y[start : start + local_batch])
+    for metric in metrics:
+        metric.reset_state()
+    for x_rows, y_rows in batches.epoch_batches(epoch):
+        xb, yb = keras.ops.convert_to_tensor(x_rows), keras.ops.convert_to_tensor(y_rows)
+        if training:
             model.zero_grad()
             y_pred = ddp(xb, training=True)
             loss = model.compute_loss(x=xb, y=yb, y_pred=y_pred, training=True)
-            loss_tracker.update_state(loss, sample_weight=xb.shape[0])
             loss.backward()  # DDP all-reduces (averages) the gradients here
             weights = list(model.trainable_weights)
             with torch.no_grad():
-                optimizer.apply([w.value.grad for w in weights], weights)
-            model.compute_metrics(xb, yb, y_pred, sample_weight=None)
+                model.optimizer.apply([w.value.grad for w in weights], weights)
             die_if_told(rank)
-        for metric in (loss_tracker, *metrics):
-            for variable in metric.variables:
-                total = variable.value.detach().clone()
-                dist.all_reduce(total, op=dist.ReduceOp.SUM)
-                variable.assign(total)
-        values = {"loss": loss_tracker.result()}
-        values.update((k, v) for k, v in model.get_metrics_result().items() if k != "loss")
-        for key, value in values.items():
-            history.setdefault(key, []).append(float(keras.ops.convert_to_numpy(value)))
-    return history
+        else:
+            with torch.no_grad():
+                y_pred = model(xb, training=False)
+                loss = model.compute_loss(x=xb, y=yb, y_pred=y_pred, training=False)
+        loss_tracker.update_state(loss.detach(), sample_weight=xb.shape[0])
+        model.compute_metrics(xb, yb, y_pred, sample_weight=None)
+    for metric in (loss_tracker, *metrics):
+        for variable in metric.variables:
+            total = variable.value.detach().clone()
+            dist.all_reduce(total, op=dist.ReduceOp.SUM)
+            variable.assign(total)
+    values = {"loss": loss_tracker.result()}
+    values.update((k, v) for k, v in model.get_metrics_result().items() if k != "loss")
+    return values
+
+
+def _record(history: dict[str, list[float]], prefix: str, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        history.setdefault(prefix + key, []).append(float(keras.ops.convert_to_numpy(value)))

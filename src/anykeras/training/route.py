@@ -2,7 +2,8 @@
 
 A route decides four things, and nothing else: the arrays the model trains on, the
 model it trains (built from the same initial weights as the course's), how batches go
-into ``fit``, and how the trained weights come back as the course's dense model. The
+into ``fit`` (and, for a route that trains elsewhere, what runs ``fit``), and how the
+trained weights come back as the course's dense model. The
 workflow (`anykeras.training.workflow`) calls these four methods and knows no route by
 name; faster routes that give the same results live in `anykeras.speed`.
 
@@ -65,6 +66,15 @@ class Route:
             return (x, y), None
         batches = SeededBatches(x, y, batch_size, order)
         return batches, batches.follow_epochs()
+
+    def fit(self, model: keras.Model, data: Any, **options: Any) -> keras.callbacks.History:
+        """Train ``model`` on ``data`` (what `batches` gave): `keras.Model.fit` here.
+
+        ``options`` are `keras.Model.fit`'s (``epochs``, ``validation_data``,
+        ``callbacks``, ...). A route that trains elsewhere (on several devices or
+        processes: `anykeras.loops.distributed_route`) overrides this.
+        """
+        return model.fit(*(data if isinstance(data, tuple) else (data,)), **options)
 
     def validation(self, x: Any, y: Any, batch_size: int) -> Any:
         """``validation_data`` for ``fit``."""

@@ -193,8 +193,9 @@ def fit(
         validation = route.validation(route.inputs(x_val), y_val, config.batch_size)
     arrays = isinstance(data, tuple)
     try:
-        history = model.fit(
-            *(data if arrays else (data,)),
+        history = route.fit(
+            model,
+            data,
             batch_size=config.batch_size if arrays else None,
             shuffle=config.shuffle and order is None,
             epochs=config.epochs,

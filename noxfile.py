@@ -49,7 +49,11 @@ def _make_test_session(backend: str) -> None:
         _install(session, backend, "test")
         if backend == "tensorflow":
             session.install("tensorboard")  # so the TensorBoard callback's test runs there
-        session.run("pytest", *session.posargs, env=_backend_env(backend))
+        # As the `anykeras` command starts (cli.select_backend): PyTorch's OpenMP threads
+        # sleep between operations instead of spinning, which on 2 cores shared with the
+        # tests' worker processes is several times faster.
+        env = {"OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+        session.run("pytest", *session.posargs, env={**_backend_env(backend), **env})
 
     test.__doc__ = (
         f"Run the whole test suite under the {backend} backend "
@@ -196,6 +200,11 @@ def _make_bench_session(backend: str) -> None:
             "python", "benchmarks/routes_bench.py", "--out", "bench-results/parts", *quick,
             *_routes_options(session.posargs), env=_backend_env(backend),
         )  # fmt: skip
+        # The IMDB epoch data-parallel on 1 and 2 processes (#13): a measurement, no goal.
+        session.run(
+            "python", "benchmarks/distributed_bench.py", "--out", "bench-results/parts", *quick,
+            env=_backend_env(backend),
+        )  # fmt: skip
 
     bench_backend.__doc__ = f"Bench step: time every implementation on {backend} (run by `bench`)."
 
@@ -212,6 +221,7 @@ def bench(session: nox.Session) -> None:
     rows and with packed batches) and a hand-written native loop on every backend (each
     in its own venv and process), the whole IMDB workflow on each training route (does
     `anykeras train --route auto` win?), the book's encoding loop against `multi_hot`,
+    an IMDB epoch data-parallel on 1 and 2 processes (`benchmarks/distributed_bench.py`),
     and writes bench-results/results.json and results.md.
     Not part of CI: timings belong here, never in a test's pass/fail. `-- --quick` is a
     smoke run at tiny sizes (every step still runs: some 20 minutes on 2 busy cores);

@@ -6,7 +6,9 @@ reads ``bench-results/parts/*.jsonl`` (written by ``benchmarks/bench.py``, one f
 backend), measures two things that need no backend, and writes
 ``bench-results/results.json`` (a list of records) and ``bench-results/results.md``.
 The parts of ``benchmarks/routes_bench.py`` (``<backend>-routes.jsonl``, the whole
-workflow per training route) are merged too.
+workflow per training route) and of ``benchmarks/distributed_bench.py``
+(``<backend>-distributed.jsonl``, an IMDB epoch data-parallel on 1 and 2 processes)
+are merged too.
 
 The limit (``{"impl": "limit", "epoch_s": ...}``)
 -------------------------------------------------
@@ -418,6 +420,7 @@ def markdown(records: list[dict]) -> str:
                 f"{r['test_loss']:.5f} |"
             )
         lines.append("")
+    lines += _data_parallel_section(records)
     goals = [r for r in records if r["impl"] == "goal"]
     if goals:
         lines += ["## Goals", "", "| backend | goal | by | ratio | target | verdict |"]
@@ -447,6 +450,40 @@ def markdown(records: list[dict]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _data_parallel_section(records: list[dict]) -> list[str]:
+    """``distributed_bench.py``'s records: one row per backend and process count."""
+    runs = [r for r in records if r["impl"] == "data-parallel"]
+    if not runs:
+        return []
+    r0 = runs[0]
+    lines = [
+        "## Data-parallel (1 vs 2 processes)",
+        "",
+        "`anykeras.loops.distributed.fit` on one IMDB epoch of the course "
+        f"({r0['data']} data: {r0['rows']:,} multi-hot rows of {r0['words']:,} words, batch "
+        f"{r0['batch_size']}, seeded order), through each backend's engine: `Model.fit` in "
+        "the process for 1, two worker processes on this machine for 2, "
+        f"{r0.get('epochs', 4)} epochs in a fresh process. epoch s: the median epoch after "
+        "the first, as the training process timed it; first s: the first epoch (tracing, "
+        "compiling); overhead s: the `fit` call less its epochs (start-up, worker launch, "
+        "model file and data transfer). No speed goal; this machine has "
+        f"{r0.get('cpus', '?')} cores, which the two replicas share.",
+        "",
+        "| backend | processes | engine | epoch s | first s | overhead s | fit s "
+        "| epoch vs 1 process | load |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in sorted(runs, key=lambda r: (r["backend"], r["processes"])):
+        one = next((o for o in runs if o["backend"] == r["backend"] and o["processes"] == 1), None)
+        ratio = f"{r['epoch_s'] / one['epoch_s']:.2f}x" if one and one["epoch_s"] > 0 else ""
+        lines.append(
+            f"| {r['backend']} | {r['processes']} | {r['engine']} | {r['epoch_s']:.3f} "
+            f"| {r['first_epoch_s']:.3f} | {r['overhead_s']:.2f} | {r['fit_s']:.2f} "
+            f"| {ratio} | {r.get('load', '?')} |"
+        )
+    return [*lines, ""]
 
 
 def main(argv: list[str] | None = None) -> int:

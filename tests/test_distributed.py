@@ -295,6 +295,9 @@ def test_fit_on_n_replicas_matches_one_device(layout, one_device, tmp_path):
     assert history.params["engine"] == engine
     assert history.params["replicas"] == replicas == len(history.params["devices"])
     assert history.params["processes"] == layout.get("processes", 1)
+    seconds = history.params["epoch_seconds"]
+    assert len(seconds) == EPOCHS
+    assert all(0 < s < run["seconds"] for s in seconds)
 
     single = one_device["history"]
     assert set(history.history) == set(single) == {"loss", "accuracy", "val_loss", "val_accuracy"}

@@ -43,6 +43,45 @@ def _check_positive(**values: Any) -> None:
         check_int(name, value)
 
 
+def _check_sequence_settings(
+    num_samples: int,
+    num_classes: int,
+    timesteps: int,
+    min_length: int,
+    max_length: int,
+    frames: tuple[int, int],
+    gap: tuple[int, int],
+    noise: float,
+) -> None:
+    """Raise a `ValueError` for settings `make_sequences` cannot lay out."""
+    _check_positive(
+        num_samples=num_samples,
+        num_classes=num_classes,
+        timesteps=timesteps,
+        min_length=min_length,
+        max_length=max_length,
+    )
+    if min_length > max_length:
+        raise ValueError(
+            f"min_length must be <= max_length. Received: min_length={min_length}, "
+            f"max_length={max_length}"
+        )
+    for name, (low, high), least in (("frames", frames, 1), ("gap", gap, 1)):
+        if not (isinstance(low, int) and isinstance(high, int) and least <= low <= high):
+            raise ValueError(
+                f"{name} must be (fewest, most) integers with {least} <= fewest <= most. "
+                f"Received: {name}={(low, high)!r}"
+            )
+    longest = max_length * frames[1] + (max_length - 1) * gap[1]
+    if timesteps < longest:
+        raise ValueError(
+            f"timesteps must be at least {longest} to fit {max_length} symbols of up to "
+            f"{frames[1]} frames with gaps of up to {gap[1]}. Received: timesteps={timesteps}"
+        )
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0. Received: noise={noise!r}")
+
+
 def make_sequences(
     num_samples: int,
     num_classes: int = NUM_CLASSES,
@@ -86,33 +125,9 @@ def make_sequences(
     >>> bool(((labels >= 0) & (labels <= 5)).all()), bool((labels[:, :3] > 0).all())
     (True, True)
     """
-    _check_positive(
-        num_samples=num_samples,
-        num_classes=num_classes,
-        timesteps=timesteps,
-        min_length=min_length,
-        max_length=max_length,
+    _check_sequence_settings(
+        num_samples, num_classes, timesteps, min_length, max_length, frames, gap, noise
     )
-    if min_length > max_length:
-        raise ValueError(
-            f"min_length must be <= max_length. Received: min_length={min_length}, "
-            f"max_length={max_length}"
-        )
-    for name, (low, high), least in (("frames", frames, 1), ("gap", gap, 1)):
-        if not (isinstance(low, int) and isinstance(high, int) and least <= low <= high):
-            raise ValueError(
-                f"{name} must be (fewest, most) integers with {least} <= fewest <= most. "
-                f"Received: {name}={(low, high)!r}"
-            )
-    longest = max_length * frames[1] + (max_length - 1) * gap[1]
-    if timesteps < longest:
-        raise ValueError(
-            f"timesteps must be at least {longest} to fit {max_length} symbols of up to "
-            f"{frames[1]} frames with gaps of up to {gap[1]}. Received: timesteps={timesteps}"
-        )
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0. Received: noise={noise!r}")
-
     rng = np.random.default_rng(seed)
     labels = np.zeros((num_samples, max_length), dtype="int32")
     frame_classes = np.zeros((num_samples, timesteps), dtype="int64")  # 0: silence

@@ -45,6 +45,7 @@ from anykeras.spec import BACKENDS, ClassifierSpec, check_int
 
 __all__ = [
     "BACKENDS",
+    "as_rows",
     "backend_module",
     "build_custom_step_model",
     "check_samples",
@@ -253,7 +254,7 @@ def train_from_scratch(
             "model must be built before training (call it on a batch, or build it with "
             f"keras.Input). Received: an unbuilt {type(model).__name__} named {model.name!r}"
         )
-    x, y = _as_array(x, "x"), _as_array(y, "y")
+    x, y = as_rows(x, "x"), as_rows(y, "y")
     check_samples(x, y)
     batches = [
         (keras.ops.convert_to_tensor(x[i : i + batch_size]), y[i : i + batch_size])
@@ -359,8 +360,13 @@ def set_threads(count: int) -> bool:
     return bool(backend_module().set_threads(check_int("count", count)))
 
 
-def _as_array(data: Any, label: str) -> np.ndarray:
-    """``data`` as a NumPy array, floats cast to floatx (as `fit`'s data adapter does)."""
+def as_rows(data: Any, label: str) -> np.ndarray:
+    """``data`` as a NumPy array, floats cast to floatx (as `fit`'s data adapter does).
+
+    Example:
+    >>> as_rows([[1.0, 2.0]], "x").dtype
+    dtype('float32')
+    """
     array = np.asarray(keras.ops.convert_to_numpy(data) if keras.ops.is_tensor(data) else data)
     if array.ndim == 0:
         raise ValueError(f"{label} must have one row per sample. Received: a scalar {label}")

@@ -46,7 +46,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from anykeras.loops import check_samples
+from anykeras.loops import as_rows, check_samples
 from anykeras.spec import check_int
 
 #: Backends on which ``keras.distribution`` drives `fit` in Keras 3.15.
@@ -375,7 +375,8 @@ def fit(
         A `keras.callbacks.History`: ``history.history`` has one value per epoch for
         the loss and each compiled metric, computed over the global batches (and
         their ``val_`` twins with ``validation_data``); ``history.params`` names the
-        engine, the replicas and their devices.
+        engine, the replicas and their devices, and gives each epoch's wall time in
+        the workers (``epoch_seconds``).
 
     Raises:
         ValueError: An argument is invalid, a batch does not split evenly, or the
@@ -448,23 +449,41 @@ def _fit_here(
 ) -> keras.callbacks.History:
     """One replica: `keras.Model.fit` in this process, on the batches the replicas take."""
     from anykeras.loops.distributed_workers import replica_batches
+    from anykeras.training.callbacks import EpochTimer
 
     batches, validation = replica_batches(settings, arrays, 0, 1)
+    timer = EpochTimer()
     history = model.fit(
         batches,
         epochs=settings["epochs"],
         shuffle=False,
         validation_data=validation,
-        callbacks=[batches.follow_epochs()],
+        callbacks=[batches.follow_epochs(), timer],
         verbose=settings["verbose"],
     )
-    history.params = {**(history.params or {}), **params(engine, 1, 1, [])}
+    history.params = {**(history.params or {}), **params(engine, 1, 1, [], timer.seconds)}
     return history
 
 
-def params(engine: str, replicas: int, processes: int, devices: list[str]) -> dict[str, Any]:
-    """What ``History.params`` says of a run: its engine, replicas, processes, devices."""
-    return {"engine": engine, "replicas": replicas, "processes": processes, "devices": devices}
+def params(
+    engine: str,
+    replicas: int,
+    processes: int,
+    devices: list[str],
+    epoch_seconds: list[float] | None = None,
+) -> dict[str, Any]:
+    """What ``History.params`` says of a run.
+
+    Its engine, replicas, processes and devices, and the wall time of each epoch
+    (validation included) in the process that trained.
+    """
+    return {
+        "engine": engine,
+        "replicas": replicas,
+        "processes": processes,
+        "devices": devices,
+        "epoch_seconds": [float(s) for s in epoch_seconds or []],
+    }
 
 
 def _as_rows(data: Any, label: str) -> np.ndarray:
@@ -474,12 +493,7 @@ def _as_rows(data: Any, label: str) -> np.ndarray:
             f"{label} must be one array (one input, one target); several inputs or "
             f"outputs are not supported by distributed.fit. Received: a {type(data).__name__}"
         )
-    array = np.asarray(keras.ops.convert_to_numpy(data) if keras.ops.is_tensor(data) else data)
-    if array.ndim == 0:
-        raise ValueError(f"{label} must have one row per sample. Received: a scalar {label}")
-    if np.issubdtype(array.dtype, np.floating):
-        array = array.astype(keras.config.floatx())
-    return array
+    return as_rows(data, label)
 
 
 def _copy_state(trained: keras.Model, model: keras.Model) -> None:

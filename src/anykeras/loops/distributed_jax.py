@@ -31,6 +31,7 @@ from anykeras.loops.distributed_workers import (
     replica_batches,
     write_results,
 )
+from anykeras.training.callbacks import EpochTimer
 
 
 def run(work: Path, rank: int) -> None:
@@ -57,17 +58,19 @@ def run(work: Path, rank: int) -> None:
     # Each process feeds its slice of every global batch; one process, the whole batch.
     train, validation = replica_batches(job, arrays, rank, processes)
     model = load_initial_model(work)  # built under the distribution: replicated
+    timer = EpochTimer()
     history = model.fit(
         train,
         epochs=job["epochs"],
         shuffle=False,
         validation_data=validation,
         verbose=job["verbose"] if rank == 0 else 0,
-        callbacks=[train.follow_epochs(), FaultCallback(rank)],
+        callbacks=[train.follow_epochs(), FaultCallback(rank), timer],
     )
     devices = [str(device) for device in distribution.device_mesh.devices.flatten()]
     write_results(
-        work, rank, model, history.history, job["engine"], len(devices), processes, devices
-    )
+        work, rank, model, history.history, job["engine"], len(devices), processes, devices,
+        timer.seconds,
+    )  # fmt: skip
     if processes > 1:
         jax.distributed.shutdown()

@@ -117,12 +117,17 @@ def _follows(callback: keras.callbacks.Callback, data: Any) -> bool:
 def _replay(
     callbacks: list[keras.callbacks.Callback], history: keras.callbacks.History, seconds: float
 ) -> None:
-    """Each epoch's end, as ``fit`` would have called it; timers get an even share."""
+    """Each epoch's end, as ``fit`` would have called it; timers get the workers' times."""
     epochs = len(history.epoch)
     for callback in callbacks:
         if isinstance(callback, EpochTimer):
-            # The workers' time, start-up included, shared evenly over the epochs.
-            callback.seconds.extend([seconds / max(epochs, 1)] * epochs)
+            # The workers' epochs; the start-up (workers, files) goes to the first.
+            measured = list(history.params.get("epoch_seconds") or [])
+            if len(measured) != epochs:
+                measured = [seconds / max(epochs, 1)] * epochs
+            elif epochs:
+                measured[0] += max(seconds - sum(measured), 0.0)
+            callback.seconds.extend(measured)
             continue
         for epoch in range(epochs):
             logs = {key: values[epoch] for key, values in history.history.items()}

@@ -24,6 +24,7 @@ replicas before updating every copy alike.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from anykeras.loops.distributed_workers import (
     replica_batches,
     write_results,
 )
+from anykeras.training.callbacks import EpochTimer
 
 
 def devices_for(count: int) -> list[str]:
@@ -72,16 +74,18 @@ def run(work: Path, rank: int) -> None:
     with strategy.scope():
         model = load_initial_model(work)  # variables mirrored on every device
     train, validation = replica_batches(job, arrays, 0, 1)  # fit splits each batch
+    timer = EpochTimer()
     history = model.fit(
         train,
         epochs=job["epochs"],
         shuffle=False,
         validation_data=validation,
         verbose=job["verbose"],
-        callbacks=[train.follow_epochs(), FaultCallback(rank)],
+        callbacks=[train.follow_epochs(), FaultCallback(rank), timer],
     )
+    replicas = strategy.num_replicas_in_sync
     write_results(
-        work, rank, model, history.history, job["engine"], strategy.num_replicas_in_sync, 1, devices
+        work, rank, model, history.history, job["engine"], replicas, 1, devices, timer.seconds
     )
 
 
@@ -118,7 +122,9 @@ def _run_multi_worker(work: Path, rank: int, job: dict[str, Any], arrays: dict[s
         strategy.run(model.test_step, args=(batch,))
 
     history: dict[str, list[float]] = {}
+    seconds = []
     for epoch in range(job["epochs"]):
+        started = time.perf_counter()
         passes = [("", train, train_step)]
         if validation is not None:
             passes.append(("val_", validation, test_step))
@@ -130,10 +136,10 @@ def _run_multi_worker(work: Path, rank: int, job: dict[str, Any], arrays: dict[s
                 die_if_told(rank)
             for key, value in model.get_metrics_result().items():
                 history.setdefault(prefix + key, []).append(float(value))
+        seconds.append(time.perf_counter() - started)
     devices = [f"/job:worker/task:{i}/cpu:0" for i in range(workers)]
-    write_results(
-        work, rank, model, history, job["engine"], strategy.num_replicas_in_sync, workers, devices
-    )
+    replicas = strategy.num_replicas_in_sync
+    write_results(work, rank, model, history, job["engine"], replicas, workers, devices, seconds)
 
 
 def _dataset(batches: ReplicaBatches, epoch: int) -> Any:

@@ -21,6 +21,7 @@ mean-based ones, accuracy, AUC, precision, ...).
 from __future__ import annotations
 
 import datetime
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +59,15 @@ def run(work: Path, rank: int) -> None:
         train, validation = replica_batches(job, arrays, rank, world)
         ddp = torch.nn.parallel.DistributedDataParallel(model)  # broadcasts rank 0's weights
         history: dict[str, list[float]] = {}
+        seconds = []
         for epoch in range(job["epochs"]):
+            started = time.perf_counter()
             _record(history, "", _pass(model, ddp, train, epoch, rank))
             if validation is not None:
                 _record(history, "val_", _pass(model, ddp, validation, 0, rank, training=False))
+            seconds.append(time.perf_counter() - started)
         devices = [f"cuda:{i}" if use_gpu else f"cpu (process {i})" for i in range(world)]
-        write_results(work, rank, model, history, job["engine"], world, world, devices)
+        write_results(work, rank, model, history, job["engine"], world, world, devices, seconds)
         dist.barrier()
     finally:
         dist.destroy_process_group()

@@ -342,6 +342,7 @@ def write_results(
     replicas: int,
     processes: int,
     devices: list[str],
+    epoch_seconds: list[float],
 ) -> None:
     """A worker's output: the trained model file and the history; rank 0's are the result.
 
@@ -355,7 +356,10 @@ def write_results(
     save_model(model, work / f"trained{suffix}.keras")
     history = {key: [float(value) for value in values] for key, values in history.items()}
     path = work / f"history{suffix}.json"
-    result = {"history": history, "params": params(engine, replicas, processes, devices)}
+    result = {
+        "history": history,
+        "params": params(engine, replicas, processes, devices, epoch_seconds),
+    }
     write_json_atomically(path, result)
 
 

@@ -172,31 +172,10 @@ class CustomStepModel(keras.Model):
         return logs, (trainable_variables, non_trainable_variables, metrics_variables)
 
 
-def train_epochs(
-    model: keras.Model,
-    batches: list[tuple[Any, Any]],
-    loss_fn: keras.losses.Loss,
-    optimizer: keras.optimizers.Optimizer,
-    epochs: int,
-) -> list[list[float]]:
-    """Train ``model`` with a JAX loop written from scratch; return every batch's loss.
-
-    As in Keras's guide "Writing a training loop from scratch in JAX": the state is a
-    tuple of variable values threaded through a jitted, pure ``train_step``; the
-    values are written back into the model's variables at the end.
-
-    Args:
-        model: A built model.
-        batches: ``(x, y)`` tensors, taken in order every epoch.
-        loss_fn: Maps ``(y_true, y_pred)`` to the batch's scalar loss.
-        optimizer: A Keras optimizer (built here if it is not yet).
-        epochs: Passes over ``batches``.
-
-    Returns:
-        ``losses[epoch][batch]``, the loss of each step before its update.
-    """
-    if not optimizer.built:
-        optimizer.build(model.trainable_variables)
+def _pure_train_step(
+    model: keras.Model, loss_fn: keras.losses.Loss, optimizer: keras.optimizers.Optimizer
+) -> Any:
+    """The guide's jitted ``train_step(state, (x, y)) -> (loss, state)``: a pure function."""
 
     def compute_loss_and_updates(
         trainable_variables: list[Any], non_trainable_variables: list[Any], x: Any, y: Any
@@ -223,6 +202,35 @@ def train_epochs(
         )
         return loss, (trainable_variables, non_trainable_variables, optimizer_variables)
 
+    return train_step
+
+
+def train_epochs(
+    model: keras.Model,
+    batches: list[tuple[Any, Any]],
+    loss_fn: keras.losses.Loss,
+    optimizer: keras.optimizers.Optimizer,
+    epochs: int,
+) -> list[list[float]]:
+    """Train ``model`` with a JAX loop written from scratch; return every batch's loss.
+
+    As in Keras's guide "Writing a training loop from scratch in JAX": the state is a
+    tuple of variable values threaded through a jitted, pure ``train_step``; the
+    values are written back into the model's variables at the end.
+
+    Args:
+        model: A built model.
+        batches: ``(x, y)`` tensors, taken in order every epoch.
+        loss_fn: Maps ``(y_true, y_pred)`` to the batch's scalar loss.
+        optimizer: A Keras optimizer (built here if it is not yet).
+        epochs: Passes over ``batches``.
+
+    Returns:
+        ``losses[epoch][batch]``, the loss of each step before its update.
+    """
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+    train_step = _pure_train_step(model, loss_fn, optimizer)
     state = (
         [v.value for v in model.trainable_variables],
         [v.value for v in model.non_trainable_variables],

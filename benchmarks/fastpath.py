@@ -71,7 +71,7 @@ from keras import ops
 
 from anykeras import loops
 from anykeras.spec import check_int
-from anykeras.speed import PackedBatches
+from anykeras.speed import STEPS_PER_EXECUTION, PackedBatches
 from anykeras.training.batches import EpochOrder
 
 __all__ = [
@@ -192,16 +192,21 @@ def _check_pair(x: Any, y: Any, name: str) -> None:
 
 
 def _use_jit(model: keras.Model, jit_compile: bool | None) -> None:
-    """Switch XLA on or off for ``model``'s steps, rebuilding them only if it changes."""
+    """Switch XLA on or off for ``model``'s steps, and take the sparse route's steps per
+    call (`anykeras.speed.STEPS_PER_EXECUTION`); rebuild the steps only if that changes."""
+    backend = keras.backend.backend()
     if jit_compile is None:
-        jit_compile = JIT_COMPILE.get(keras.backend.backend())
-    if jit_compile is None or bool(model.jit_compile) == jit_compile:
+        jit_compile = JIT_COMPILE.get(backend)
+    steps = STEPS_PER_EXECUTION.get(backend, 1)
+    same_jit = jit_compile is None or bool(model.jit_compile) == jit_compile
+    if same_jit and model.steps_per_execution == steps:
         return
-    model.jit_compile = jit_compile
-    if bool(model.jit_compile) == jit_compile:  # Keras may refuse it for this model
-        model.make_train_function(force=True)
-        model.make_test_function(force=True)
-        model.make_predict_function(force=True)
+    model.steps_per_execution = steps
+    if jit_compile is not None:
+        model.jit_compile = jit_compile
+    model.make_train_function(force=True)
+    model.make_test_function(force=True)
+    model.make_predict_function(force=True)
 
 
 def fast_fit(

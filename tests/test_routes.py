@@ -171,8 +171,8 @@ def test_sparse_model_starts_from_the_plain_weights_and_delivers_them(layout):
     assert_same_weights(delivered.get_weights(), dense.get_weights(), atol=0)
 
 
-def test_only_the_sparse_route_asks_for_xla_and_only_on_tensorflow():
+def test_only_the_sparse_route_asks_for_xla_and_steps_per_call_and_only_on_tensorflow():
     assert PLAIN.compile_options() == get_route("compact").compile_options() == {}
-    expected = {"jit_compile": True} if BACKEND == "tensorflow" else {}
-    assert get_route("sparse").compile_options() == expected
+    tensorflow = {"jit_compile": True, "steps_per_execution": 32}
+    assert get_route("sparse").compile_options() == (tensorflow if BACKEND == "tensorflow" else {})
     assert get_route("sparse").layout == SPARSE_LAYOUTS[BACKEND]

@@ -215,3 +215,28 @@ def test_multi_hot_of_the_real_reviews_equals_the_books_loop(shared_file):
     (x_train, _), _ = imdb.load_data(path=shared_file("imdb/imdb.npz"), num_words=10_000)
     reviews = x_train[:3000]
     np.testing.assert_array_equal(multi_hot(reviews, 10_000), book_vectorize(reviews, 10_000))
+
+
+# --- several steps per call ----------------------------------------------------------------
+
+
+def test_the_sparse_route_runs_several_steps_per_call_unless_a_callback_watches_batches():
+    from anykeras.speed import STEPS_PER_EXECUTION, SparseRoute
+    from anykeras.training import TrainConfig
+    from anykeras.training.callbacks import BatchLossHistory
+    from anykeras.training.steps import fit
+
+    spec = ClassifierSpec(input_shape=(200,), hidden=(4,))
+    (x, y), _ = imdb_like(200, 0, 200, seed=0)
+    rows = multi_hot(x, 200, dtype="uint8")
+    config = TrainConfig(epochs=2, batch_size=32, validation_size=40)  # 5 batches an epoch
+    steps = STEPS_PER_EXECUTION.get(BACKEND, 1)
+    route = SparseRoute()
+    quiet = route.model(spec, "functional", build_sparse(spec))
+    fit(quiet, spec, rows, y.astype("float32"), config, route=route)
+    assert quiet.steps_per_execution == steps
+    watched = route.model(spec, "functional", build_sparse(spec))
+    losses = BatchLossHistory()
+    fit(watched, spec, rows, y.astype("float32"), config, route=route, callbacks=[losses])
+    assert watched.steps_per_execution == 1  # the callback sees every batch
+    assert [len(epoch) for epoch in losses.losses] == [5, 5]

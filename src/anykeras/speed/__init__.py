@@ -17,6 +17,7 @@ from anykeras.speed.probe import ProbeResult, probe
 from anykeras.speed.routes import (
     FASTEST,
     SPARSE_LAYOUTS,
+    STEPS_PER_EXECUTION,
     CompactRoute,
     SparseRoute,
     choose_route,
@@ -27,6 +28,7 @@ from anykeras.speed.routes import (
 __all__ = [
     "FASTEST",
     "SPARSE_LAYOUTS",
+    "STEPS_PER_EXECUTION",
     "CompactRoute",
     "PackedBatches",
     "PackedSparseDense",

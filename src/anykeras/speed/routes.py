@@ -46,6 +46,15 @@ from anykeras.training.route import PLAIN, Route
 #: (`anykeras.loops.feed`).
 SPARSE_LAYOUTS: dict[str, str] = {"jax": "packed", "torch": "packed", "tensorflow": "packed"}
 
+#: Training steps per call of the compiled function (`keras.Model.compile`'s
+#: ``steps_per_execution``) on the sparse route. On TensorFlow each call of a step costs
+#: about a millisecond besides the step (an IMDB epoch of 30 packed batches: 0.168 s at
+#: 1, 0.129 s at 30, on a quiet 2-core machine; predicting the 25,000 test reviews 0.243
+#: s at 1, 0.185 s at 8); on JAX and PyTorch it changed nothing measurable. The batches,
+#: their order and every update stay the same; `anykeras.training.steps.fit` goes back
+#: to one step per call when a callback acts after each batch.
+STEPS_PER_EXECUTION: dict[str, int] = {"tensorflow": 32}
+
 
 class CompactRoute(Route):
     """uint8 multi-hot rows into ``fit``: the same values in a quarter of the bytes."""
@@ -98,8 +107,16 @@ class SparseRoute(CompactRoute):
         return sparse
 
     def compile_options(self) -> dict[str, Any]:
-        """XLA on TensorFlow: Keras leaves it off on a CPU, and the gather-sum halves."""
-        return {"jit_compile": True} if keras.backend.backend() == "tensorflow" else {}
+        """XLA on TensorFlow, and several steps per call where that is faster.
+
+        Keras leaves XLA off on a CPU, and with it the gather-sum takes half the time;
+        `STEPS_PER_EXECUTION` says where several steps go into one call.
+        """
+        backend = keras.backend.backend()
+        options: dict[str, Any] = {"jit_compile": True} if backend == "tensorflow" else {}
+        if STEPS_PER_EXECUTION.get(backend, 1) > 1:
+            options["steps_per_execution"] = STEPS_PER_EXECUTION[backend]
+        return options
 
     def batches(
         self, x: Any, y: Any, batch_size: int, order: EpochOrder | None

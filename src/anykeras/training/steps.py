@@ -187,6 +187,10 @@ def fit(
     order = EpochOrder(seed) if config.shuffle and seed is not None else None
     data, follow = route.batches(route.inputs(x), y, config.batch_size, order)
     every = [c for c in (follow, *asked, *callbacks, backup) if c is not None]
+    if model.steps_per_execution > 1 and any(map(acts_after_each_batch, every)):
+        # Keras calls batch-level callbacks once per call of several steps: give them
+        # every step (the results are the same either way).
+        model.steps_per_execution = 1
     validation = None
     if validation_data is not None:
         x_val, y_val = validation_data
@@ -213,6 +217,21 @@ def fit(
         history.history = backup.history
         backup.path.unlink(missing_ok=True)
     return history
+
+
+def acts_after_each_batch(callback: keras.callbacks.Callback) -> bool:
+    """Whether ``callback`` overrides a batch-level method of `keras.callbacks.Callback`.
+
+    Example:
+    >>> acts_after_each_batch(keras.callbacks.EarlyStopping())
+    False
+    >>> acts_after_each_batch(keras.callbacks.LambdaCallback(on_batch_end=print))
+    True
+    """
+    base = keras.callbacks.Callback
+    names = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end",
+             "on_test_batch_begin", "on_test_batch_end")  # fmt: skip
+    return any(getattr(type(callback), name) is not getattr(base, name) for name in names)
 
 
 def _backup(callbacks: CallbackConfig, phase: str) -> PhaseBackup | None:

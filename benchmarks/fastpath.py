@@ -16,6 +16,9 @@ it to a backend tensor. Two things make that cheaper without touching the model:
      ``fit`` / ``predict``; Keras slices them.
    - ``"batches"``: backend tensors made once, cut by a `keras.utils.PyDataset`: one
      `keras.ops.take` per shuffled batch, a plain slice per batch in order.
+   - ``"direct"`` (``predict`` only): `anykeras.loops.predict`, the backend's compiled
+     forward pass batch after batch, without Keras's predict loop (its callbacks and
+     a NumPy copy before each next batch): the same outputs.
    - ``"packed"``: for `anykeras.builders.sparse.build_sparse` models built with
      ``layout="packed"``: padded word ids (`anykeras.data.encoding.unique_ids`) go in as
      `anykeras.speed.PackedBatches`, each batch's ids end to end, without the padding,
@@ -83,13 +86,13 @@ __all__ = [
     "to_tensors",
 ]
 
-KNOWN = ("arrays", "tensors", "batches", "packed")
+KNOWN = ("arrays", "tensors", "batches", "packed", "direct")
 
 #: The input strategy of `fast_fit` ("train") and `fast_predict` ("predict") per backend.
 STRATEGIES: dict[str, dict[str, str]] = {
-    "jax": {"train": "arrays", "predict": "arrays"},
-    "torch": {"train": "arrays", "predict": "arrays"},
-    "tensorflow": {"train": "arrays", "predict": "arrays"},
+    "jax": {"train": "arrays", "predict": "direct"},
+    "torch": {"train": "arrays", "predict": "direct"},
+    "tensorflow": {"train": "arrays", "predict": "direct"},
 }
 
 #: Whether `fast_fit` compiles the model's steps with XLA, per backend (``None``: as
@@ -106,11 +109,11 @@ def strategy_for(task: str = "train", backend: str | None = None) -> str:
         backend: A Keras backend name; the current one by default.
 
     Returns:
-        One of ``"arrays"``, ``"tensors"`` and ``"batches"``.
+        One of ``"arrays"``, ``"tensors"`` and ``"batches"`` (and ``"direct"`` to predict).
 
     Example:
     >>> strategy_for("train", backend="jax"), strategy_for("predict", backend="torch")
-    ('arrays', 'arrays')
+    ('arrays', 'direct')
     """
     if task not in ("train", "predict"):
         raise ValueError(f"task must be 'train' or 'predict'. Received: task={task!r}")
@@ -268,6 +271,10 @@ def fast_fit(
     check_int("epochs", epochs)
     check_int("batch_size", batch_size)
     strategy = _check_strategy(strategy, "train")
+    if strategy == "direct":
+        raise ValueError(
+            "strategy 'direct' only predicts. Received: strategy='direct' for fast_fit"
+        )
     _check_pair(x, y, "fast_fit")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -320,7 +327,7 @@ def fast_predict(
         x: Inputs (a NumPy array or a backend tensor).
         batch_size: Samples per forward pass.
         verbose: Keras's progress output.
-        strategy: ``"arrays"``, ``"tensors"``, ``"batches"`` or ``"packed"``; ``None``
+        strategy: ``"arrays"``, ``"tensors"``, ``"batches"``, ``"packed"`` or ``"direct"``; ``None``
             takes the backend's ``"predict"`` entry in `STRATEGIES`.
 
     Returns:
@@ -337,9 +344,10 @@ def fast_predict(
     strategy = _check_strategy(strategy, "predict")
     if strategy == "arrays":
         return model.predict(x, batch_size=batch_size, verbose=verbose)
-    if strategy == "packed":
-        batches = PackedBatches(x, None, batch_size, None)
-        return model.predict(loops.feed(batches), verbose=verbose)
+    if strategy == "packed":  # the batches through the compiled forward pass
+        return loops.predict(model, PackedBatches(x, None, batch_size, None))
+    if strategy == "direct":
+        return loops.predict(model, x, batch_size)
     (x,) = to_tensors(x)
     if strategy == "tensors":
         return model.predict(x, batch_size=batch_size, verbose=verbose)

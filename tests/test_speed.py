@@ -240,3 +240,26 @@ def test_the_sparse_route_runs_several_steps_per_call_unless_a_callback_watches_
     fit(watched, spec, rows, y.astype("float32"), config, route=route, callbacks=[losses])
     assert watched.steps_per_execution == 1  # the callback sees every batch
     assert [len(epoch) for epoch in losses.losses] == [5, 5]
+
+
+# --- loops.predict -------------------------------------------------------------------------
+
+
+def test_loops_predict_gives_model_predicts_outputs(rng):
+    spec = ClassifierSpec(input_shape=(60,), hidden=(4,))
+    dense = build_sparse(spec, layout="padded")  # ids in; rows of 11 ids
+    ids = unique_ids([rng.choice(np.arange(1, 60), size=8, replace=False) for _ in range(37)], 60)
+    expected = dense.predict(ids, batch_size=8, verbose=0)
+    got = loops.predict(dense, ids, batch_size=8)  # 5 batches, the last one of 5 rows
+    assert got.shape == expected.shape == (37, 1)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    packed = with_fast_sums(build_sparse(spec, layout="packed"))
+    packed.set_weights(dense.get_weights())
+    batches = PackedBatches(ids, None, batch_size=8, order=None)
+    np.testing.assert_allclose(loops.predict(packed, batches), expected, rtol=0, atol=1e-5)
+    dense.layers[-1].bias.assign(dense.layers[-1].bias + 1.0)  # after training: new values
+    np.testing.assert_allclose(
+        loops.predict(dense, ids, batch_size=8), dense.predict(ids, verbose=0), rtol=0, atol=1e-6
+    )
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        loops.predict(dense, ids, batch_size=0)

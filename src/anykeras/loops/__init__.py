@@ -51,6 +51,7 @@ __all__ = [
     "check_samples",
     "custom_step_model_class",
     "feed",
+    "predict",
     "segment_sum",
     "set_threads",
     "threads",
@@ -319,6 +320,41 @@ def feed(dataset: keras.utils.PyDataset) -> Any:
     2
     """
     return backend_module().feed(dataset)
+
+
+def predict(model: keras.Model, x: Any, batch_size: int = 512) -> np.ndarray:
+    """The outputs ``model.predict(x, batch_size=batch_size)`` gives, without its loop.
+
+    Keras's ``predict`` runs callbacks after every batch and copies each batch's outputs
+    to NumPy before it starts the next. Here the backend's compiled forward pass (the
+    model called with ``training=False``) runs batch after batch and the outputs are
+    gathered once at the end: JAX queues the batches without waiting, TensorFlow runs a
+    ``tf.function`` (with XLA when the model is compiled with it), PyTorch calls the
+    module under ``torch.no_grad()``. The same numbers as ``model.predict``, for a
+    model of one input and one output.
+
+    Args:
+        model: A built model.
+        x: Inputs, one row per sample; or a `keras.utils.PyDataset` whose batches'
+            first element is the input (`anykeras.speed.PackedBatches`, say).
+        batch_size: Samples per forward pass, for an array ``x``.
+
+    Example:
+    >>> import numpy as np
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> x = np.random.default_rng(0).normal(size=(10, 3)).astype("float32")
+    >>> np.allclose(predict(model, x, batch_size=4), model.predict(x, verbose=0), atol=1e-6)
+    True
+    """
+    check_int("batch_size", batch_size)
+    forward = backend_module().forward(model)
+    if isinstance(x, keras.utils.PyDataset):
+        batches = (x[index][0] for index in range(len(x)))
+    else:
+        x = np.asarray(x) if not keras.ops.is_tensor(x) else x
+        batches = (x[start : start + batch_size] for start in range(0, len(x), batch_size))
+    outputs = [forward(batch) for batch in batches]
+    return np.concatenate([keras.ops.convert_to_numpy(output) for output in outputs])
 
 
 def threads() -> int | None:

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import jax  # noqa: TID251 (loops/<backend>.py is the one place a backend is imported)
@@ -253,6 +254,28 @@ def train_epochs(
     for variable, value in zip(optimizer.variables, optimizer_values, strict=True):
         variable.assign(value)
     return history
+
+
+_FORWARD: weakref.WeakKeyDictionary[keras.Model, Any] = weakref.WeakKeyDictionary()
+
+
+def forward(model: keras.Model) -> Any:
+    """``model``'s jitted inference pass on the variables' values now: ``f(x) -> y``.
+
+    The compiled function is kept per model, so a second `anykeras.loops.predict`
+    traces nothing; the values are read at each call of this function.
+    """
+    if model not in _FORWARD:
+
+        def call(trainable: list[Any], non_trainable: list[Any], x: Any) -> Any:
+            y, _ = model.stateless_call(trainable, non_trainable, x, training=False)
+            return y
+
+        _FORWARD[model] = jax.jit(call)
+    compiled = _FORWARD[model]
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+    return lambda x: compiled(trainable, non_trainable, x)
 
 
 def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:

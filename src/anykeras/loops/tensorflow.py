@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import keras
@@ -126,6 +127,24 @@ def train_epochs(
         losses = [train_step(x, y) for x, y in batches]
         history.append([float(loss) for loss in losses])
     return history
+
+
+_FORWARD: weakref.WeakKeyDictionary[keras.Model, Any] = weakref.WeakKeyDictionary()
+
+
+def forward(model: keras.Model) -> Any:
+    """``model``'s inference pass as a ``tf.function`` (XLA when the model has it on).
+
+    Kept per model: its variables are read when it runs, so it stays right after
+    training.
+    """
+    if model not in _FORWARD:
+        _FORWARD[model] = tf.function(
+            lambda x: model(x, training=False),
+            jit_compile=model.jit_compile is True,
+            reduce_retracing=True,  # the last, shorter batch: one more trace, not one each
+        )
+    return _FORWARD[model]
 
 
 def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:

@@ -126,6 +126,16 @@ def train_epochs(
     return history
 
 
+def forward(model: keras.Model) -> Any:
+    """``model``'s inference pass without autograd: ``f(x) -> y``."""
+
+    def call(x: Any) -> Any:
+        with torch.no_grad():
+            return model(x, training=False)
+
+    return call
+
+
 def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
     """``keras.ops.segment_sum`` as one ``index_add``: the rows of ``data`` summed per id.
 

@@ -220,18 +220,22 @@ def fit(
 
 
 def acts_after_each_batch(callback: keras.callbacks.Callback) -> bool:
-    """Whether ``callback`` overrides a batch-level method of `keras.callbacks.Callback`.
+    """Whether ``callback`` has its own batch-level method (not `keras.callbacks.Callback`'s).
 
     Example:
     >>> acts_after_each_batch(keras.callbacks.EarlyStopping())
     False
-    >>> acts_after_each_batch(keras.callbacks.LambdaCallback(on_batch_end=print))
+    >>> acts_after_each_batch(keras.callbacks.LambdaCallback(on_train_batch_end=print))
     True
     """
     base = keras.callbacks.Callback
     names = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end",
              "on_test_batch_begin", "on_test_batch_end")  # fmt: skip
-    return any(getattr(type(callback), name) is not getattr(base, name) for name in names)
+    for name in names:
+        method = getattr(callback, name)  # a bound method, or a function set on the object
+        if getattr(method, "__func__", method) is not getattr(base, name):
+            return True
+    return False
 
 
 def _backup(callbacks: CallbackConfig, phase: str) -> PhaseBackup | None:

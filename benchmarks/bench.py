@@ -80,6 +80,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from anykeras.spec import BACKENDS  # Keras-free: the parent process never imports Keras
@@ -512,6 +513,19 @@ def write_records(path: Path, records: list[dict]) -> Path:
     return path
 
 
+def backend_from_env(known: Iterable[str]) -> str | None:
+    """``KERAS_BACKEND`` if it is one of ``known``; else ``None``, having said so on stderr."""
+    backend = os.environ.get("KERAS_BACKEND")
+    if backend in known:
+        return backend
+    print(
+        f"set KERAS_BACKEND to one of {sorted(known)} (one backend per process); "
+        f"received KERAS_BACKEND={backend!r}",
+        file=sys.stderr,
+    )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(HERE))  # the native_<backend> modules
@@ -519,13 +533,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_impl(args.impl[0], args)))
         return 0
 
-    backend = os.environ.get("KERAS_BACKEND")
-    if backend not in NATIVE:
-        print(
-            f"set KERAS_BACKEND to one of {sorted(NATIVE)} (one backend per process); "
-            f"received KERAS_BACKEND={backend!r}",
-            file=sys.stderr,
-        )
+    backend = backend_from_env(NATIVE)
+    if backend is None:
         return 2
     commands = child_commands(args)
     env = child_env(args.threads)

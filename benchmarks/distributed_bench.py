@@ -57,6 +57,7 @@ from bench import (  # the sibling script (Python puts the script's folder on sy
     PeakMemory,
     _imdb_on_disk,
     _load,
+    backend_from_env,
     run_rounds,
     write_records,
 )
@@ -216,13 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_fit(args.processes, EPOCHS, args.data)))
         return 0
 
-    backend = os.environ.get("KERAS_BACKEND")
-    if backend not in BACKENDS:
-        print(
-            f"set KERAS_BACKEND to one of {sorted(BACKENDS)} (one backend per process); "
-            f"received KERAS_BACKEND={backend!r}",
-            file=sys.stderr,
-        )
+    backend = backend_from_env(BACKENDS)
+    if backend is None:
         return 2
     runs = run_rounds(child_commands(args), args.rounds, backend)
     if runs is None:

@@ -50,7 +50,7 @@ SPARSE_LAYOUTS: dict[str, str] = {"jax": "packed", "torch": "packed", "tensorflo
 #: ``steps_per_execution``) on the sparse route. On TensorFlow each call of a step costs
 #: about a millisecond besides the step (an IMDB epoch of 30 packed batches: 0.168 s at
 #: 1, 0.129 s at 30, on a quiet 2-core machine; predicting the 25,000 test reviews 0.243
-#: s at 1, 0.185 s at 8); on JAX and PyTorch it changed nothing measurable. The batches,
+#: s at 1, 0.185 s at 8); on JAX it changed nothing measurable (PyTorch: not measured). The batches,
 #: their order and every update stay the same; `anykeras.training.steps.fit` goes back
 #: to one step per call when a callback acts after each batch.
 STEPS_PER_EXECUTION: dict[str, int] = {"tensorflow": 32}

@@ -74,7 +74,7 @@ from keras import ops
 
 from anykeras import loops
 from anykeras.spec import check_int
-from anykeras.speed import STEPS_PER_EXECUTION, PackedBatches
+from anykeras.speed import SPARSE_THREADS, STEPS_PER_EXECUTION, PackedBatches
 from anykeras.training.batches import EpochOrder
 
 __all__ = [
@@ -302,7 +302,8 @@ def fast_fit(
                 PackedBatches(*validation_data, batch_size, None, width=batches.width)
             )
         # The batches shuffle samples themselves; fit's own shuffle would reorder them.
-        return model.fit(loops.feed(batches), shuffle=False, **kwargs)
+        with loops.using_threads(SPARSE_THREADS.get(keras.backend.backend())):  # as the route
+            return model.fit(loops.feed(batches), shuffle=False, **kwargs)
     x, y = to_tensors(x, y)
     if validation_data is not None:
         kwargs["validation_data"] = to_tensors(*validation_data)
@@ -345,7 +346,8 @@ def fast_predict(
     if strategy == "arrays":
         return model.predict(x, batch_size=batch_size, verbose=verbose)
     if strategy == "packed":  # the batches through the compiled forward pass
-        return loops.predict(model, PackedBatches(x, None, batch_size, None))
+        with loops.using_threads(SPARSE_THREADS.get(keras.backend.backend())):  # as training
+            return loops.predict(model, PackedBatches(x, None, batch_size, None))
     if strategy == "direct":
         return loops.predict(model, x, batch_size)
     (x,) = to_tensors(x)

@@ -51,6 +51,69 @@ def test_segment_sum_equals_keras_segment_sum(rng, shape):
     assert not got[7:].any()
 
 
+# --- loops.gather_sum --------------------------------------------------------------------
+
+
+class _Summed(keras.layers.Layer):
+    """``fn(table, *args)`` times the input, with ``table`` a trainable weight."""
+
+    def __init__(self, fn, table, args):
+        super().__init__()
+        self.fn, self.args = fn, args
+        self.table = self.add_weight(shape=table.shape, initializer="zeros")
+        self.table.assign(table)
+
+    def call(self, weights):
+        return keras.ops.multiply(self.fn(self.table, *self.args)[None], weights)
+
+
+def gather_and_grad(fn, table, *args):
+    """``fn(table, *args)`` and the gradient of its sum weighted by fixed random numbers.
+
+    Backend-neutral: one SGD step of learning rate 1 moves the table by its gradient.
+    """
+    layer = _Summed(fn, table, args)
+    out = keras.ops.convert_to_numpy(keras.ops.stop_gradient(layer.call(np.ones(1, "float32"))))[0]
+    weights = np.random.default_rng(1).normal(size=(1, *out.shape)).astype("float32")
+    model = keras.Sequential([keras.Input(out.shape), layer])
+    model.compile(optimizer=keras.optimizers.SGD(1.0), loss=lambda _, pred: keras.ops.sum(pred))
+    model.train_on_batch(weights, np.zeros((1,), "float32"))
+    return out, table - layer.get_weights()[0]
+
+
+def reference_gather_sum(table, ids, segments, num_segments, pad_id):
+    """Keras's own ops: take the rows, zero the padding, segment-sum them."""
+    ops = keras.ops
+    keep = ops.cast(ops.not_equal(ids, pad_id), "float32")[:, None]
+    safe = ops.where(ops.not_equal(ids, pad_id), ids, 0)
+    return ops.segment_sum(ops.take(table, safe, axis=0) * keep, segments, num_segments)
+
+
+@pytest.mark.parametrize(
+    ("layout", "pad_id"), [("packed", 0), ("packed", 50), ("scattered", 0), ("scattered", -1)]
+)
+def test_gather_sum_equals_take_and_segment_sum_with_its_gradient(rng, layout, pad_id):
+    """Packed batches' layout (kept ids first, rows in order) and any other, padded anywhere."""
+    counts = rng.integers(0, 9, size=12)  # some rows empty
+    segments = np.repeat(np.arange(12), counts).astype("int32")
+    ids = rng.integers(1, 50, size=len(segments)).astype("int32")
+    ids, segments = np.append(ids, [pad_id] * 7), np.append(segments, [0] * 7).astype("int32")
+    if layout == "scattered":
+        order = rng.permutation(len(ids))
+        ids, segments = ids[order], segments[order]
+    table = rng.normal(size=(50, 3)).astype("float32")
+    args = (ids, segments, 14, pad_id)
+    got, got_grad = gather_and_grad(loops.gather_sum, table, *args)
+    expected, expected_grad = gather_and_grad(reference_gather_sum, table, *args)
+    assert got.shape == (14, 3)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got_grad, expected_grad, rtol=0, atol=1e-6)
+    assert not got[:12][counts == 0].any()
+    assert not got[12:].any()
+    assert got_grad[ids[ids != pad_id]].any()
+    assert not got_grad[0].any()
+
+
 def packed_case(rng, long_row=False):
     """Distinct word ids of 40 reviews (4 very long ones, if asked), and their labels."""
     sequences = [rng.choice(np.arange(1, 60), size=rng.integers(1, 12), replace=False)

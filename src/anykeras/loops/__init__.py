@@ -9,8 +9,9 @@ Keras's guides show two ways below `fit()`'s defaults, and both are backend-spec
 - "Writing a training loop from scratch": no `fit` at all; a Python loop over batches
   that calls the model, the loss, the autodiff and a Keras optimizer.
 
-The backend's fastest kernels for the speed routes (`segment_sum`, `feed`, `predict`,
-`threads`, `set_threads`) live in `anykeras.loops.kernels` and are named here too.
+The backend's fastest kernels for the speed routes (`segment_sum`, `gather_sum`, `feed`,
+`predict`, `threads`, `set_threads`, `using_threads`) live in `anykeras.loops.kernels` and are
+named here too.
 
 This module is the backend-agnostic front door. It reads `keras.backend.backend()`
 and imports ``anykeras.loops.<backend>`` only when asked, so importing it imports no
@@ -44,7 +45,15 @@ from typing import Any
 import keras
 import numpy as np
 
-from anykeras.loops.kernels import feed, predict, segment_sum, set_threads, threads
+from anykeras.loops.kernels import (
+    feed,
+    gather_sum,
+    predict,
+    segment_sum,
+    set_threads,
+    threads,
+    using_threads,
+)
 from anykeras.spec import BACKENDS, ClassifierSpec, check_int
 
 __all__ = [
@@ -55,11 +64,13 @@ __all__ = [
     "check_samples",
     "custom_step_model_class",
     "feed",
+    "gather_sum",
     "predict",
     "segment_sum",
     "set_threads",
     "threads",
     "train_from_scratch",
+    "using_threads",
     "with_custom_step",
 ]
 

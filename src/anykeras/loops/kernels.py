@@ -1,10 +1,11 @@
 """The backend's fastest kernels behind one backend-neutral call each.
 
 What the speed routes (`anykeras.speed`) and the bench need from a backend, chosen by
-measurement: a segment sum, a way to feed batches, a forward pass over batches, and the
-size of the thread pool. Each call reads `keras.backend.backend()` and runs the
-function of the same name in ``anykeras.loops.<backend>``; importing this module imports
-no backend. `anykeras.loops` names them all.
+measurement: a segment sum, a gather-and-sum of table rows, a way to feed batches, a
+forward pass over batches, and the size of the thread pool. Each call reads
+`keras.backend.backend()` and runs the function of the same name in
+``anykeras.loops.<backend>`` (`gather_sum` falls back to `keras.ops` where there is none);
+importing this module imports no backend. `anykeras.loops` names them all.
 
 Example:
 >>> import numpy as np
@@ -15,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -23,7 +26,15 @@ import numpy as np
 
 from anykeras.spec import check_int
 
-__all__ = ["feed", "predict", "segment_sum", "set_threads", "threads"]
+__all__ = [
+    "feed",
+    "gather_sum",
+    "predict",
+    "segment_sum",
+    "set_threads",
+    "threads",
+    "using_threads",
+]
 
 
 def _backend() -> ModuleType:
@@ -62,6 +73,55 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
     data = keras.ops.convert_to_tensor(data)
     segment_ids = keras.ops.convert_to_tensor(segment_ids, dtype="int32")
     return _backend().segment_sum(data, segment_ids, num_segments)
+
+
+def gather_sum(table: Any, ids: Any, segment_ids: Any, num_segments: int, pad_id: int = 0) -> Any:
+    """The rows of ``table`` at ``ids`` summed per segment, ``pad_id`` entries left out.
+
+    Row ``i`` of the result is the sum of ``table[ids[j]]`` over the ``j`` whose
+    ``segment_ids[j]`` is ``i`` and whose ``ids[j]`` is not ``pad_id``: a sparse
+    layer's product of 0/1 rows with its kernel, read from the rows' ids (how
+    `anykeras.speed.PackedSparseDense` computes). The same values as gathering with
+    ``keras.ops.take`` and summing with `segment_sum` (exactly, on the packed batches'
+    layout), and the same gradient for ``table``.
+
+    PyTorch sums with ``embedding_bag`` when the kept ids come first and their segments
+    in order (`anykeras.speed.PackedBatches`'s layout): one pass, a tenth of the time of
+    a gather and an ``index_add`` on a CPU; its gradient is one ``index_add``. JAX and
+    TensorFlow gather and call their segment sums (under ``jit`` the two fuse).
+
+    Args:
+        table: ``(rows, units)`` values, e.g. a kernel.
+        ids: ``(n,)`` integer row numbers of ``table``; ``pad_id`` marks nothing.
+        segment_ids: ``(n,)`` integer ids in ``[0, num_segments)``, one per entry.
+        num_segments: Rows of the result (a tensor inside a TensorFlow graph).
+        pad_id: The id of no row (it may lie outside ``table``).
+
+    Returns:
+        ``(num_segments, units)``: zeros where a segment has no kept entry.
+
+    Example:
+    >>> import numpy as np
+    >>> table = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]], dtype="float32")
+    >>> ids, segments = np.array([1, 2, 0, 2, 0]), np.array([0, 0, 1, 1, 1])
+    >>> out = gather_sum(table, ids, segments, num_segments=3)
+    >>> keras.ops.convert_to_numpy(out).tolist()
+    [[2.0, 3.0], [2.0, 2.0], [0.0, 0.0]]
+    """
+    table = keras.ops.convert_to_tensor(table)
+    ids = keras.ops.convert_to_tensor(ids, dtype="int32")
+    segment_ids = keras.ops.convert_to_tensor(segment_ids, dtype="int32")
+    own = getattr(_backend(), "gather_sum", None)
+    if own is not None:
+        return own(table, ids, segment_ids, num_segments, pad_id)
+    ops = keras.ops
+    keep = ops.not_equal(ids, pad_id)
+    if not 0 <= pad_id < table.shape[0]:  # read row 0 for the padding; its weight is 0
+        ids = ops.where(keep, ids, ops.zeros_like(ids))
+    weights = ops.expand_dims(ops.cast(keep, table.dtype), 1)
+    # Gather from a (rows, 1, units) view, as SparseDense's padded sum gathers.
+    values = ops.squeeze(ops.take(ops.expand_dims(table, 1), ids, axis=0), axis=1)
+    return segment_sum(ops.multiply(values, weights), segment_ids, num_segments)
 
 
 def feed(dataset: keras.utils.PyDataset) -> Any:
@@ -157,3 +217,25 @@ def set_threads(count: int) -> bool:
     >>> _ = set_threads(before) if before else None
     """
     return bool(_backend().set_threads(check_int("count", count)))
+
+
+@contextlib.contextmanager
+def using_threads(count: int | None) -> Iterator[bool]:
+    """Within the block, each operation uses at most ``count`` threads, if the backend can.
+
+    The pool's former size comes back when the block ends. ``None`` changes nothing.
+    Only PyTorch can resize its pool at any time (`set_threads`), so elsewhere the block
+    usually runs as it would without it. Yields whether the setting took.
+
+    Example:
+    >>> with using_threads(1) as took:
+    ...     took == (keras.backend.backend() == "torch") or keras.backend.backend() == "tensorflow"
+    True
+    """
+    before = threads() if count is not None else None
+    took = count is not None and before != count and set_threads(count)
+    try:
+        yield took
+    finally:
+        if took and before:
+            set_threads(before)

@@ -17,6 +17,7 @@ from anykeras.speed.probe import ProbeResult, probe
 from anykeras.speed.routes import (
     FASTEST,
     SPARSE_LAYOUTS,
+    SPARSE_THREADS,
     STEPS_PER_EXECUTION,
     CompactRoute,
     SparseRoute,
@@ -28,6 +29,7 @@ from anykeras.speed.routes import (
 __all__ = [
     "FASTEST",
     "SPARSE_LAYOUTS",
+    "SPARSE_THREADS",
     "STEPS_PER_EXECUTION",
     "CompactRoute",
     "PackedBatches",

@@ -8,8 +8,8 @@ lays each batch's ids end to end in a
 ``(batch, 2, width)`` int32 array: ``[:, 0, :]`` holds the ids, ``[:, 1, :]`` the row each
 id belongs to, read row-major. A `anykeras.layers.SparseDense` layer sums the kernel rows
 per row with a segment sum: the same outputs as on the padded rows. `PackedSparseDense`
-(what the sparse route trains) runs that sum on `anykeras.loops.segment_sum`, each
-backend's fastest kernel (``index_add`` on PyTorch, 3x Keras's own there).
+(what the sparse route trains) runs that sum on `anykeras.loops.gather_sum`, each
+backend's fastest kernel (``embedding_bag`` on PyTorch, 10x Keras's own gather and sum there).
 
 ``width`` is fixed for a data set (a quarter above the mean row, rounded up to 8), so the
 compiled step sees one shape; a batch that needs more (a run of long reviews) takes the
@@ -164,26 +164,22 @@ class PackedBatches(keras.utils.PyDataset):
 
 
 class PackedSparseDense(SparseDense):
-    """`SparseDense` whose packed sum runs on `anykeras.loops.segment_sum`.
+    """`SparseDense` whose packed sum runs on `anykeras.loops.gather_sum`.
 
     The same weights, outputs and gradients as `SparseDense` (to float32 rounding);
-    only the kernels differ: the kernel rows are gathered with ``index_select`` (from a
-    ``(num_tokens, 1, units)`` view, as `SparseDense`'s padded sum gathers them) and
-    summed per row by the backend's segment sum (``index_add`` on PyTorch, where
-    ``keras.ops.segment_sum`` scatters element by element). Padded ids take the parent
-    class's path. The sparse route trains it and never saves it (it hands back the
-    dense model), so it is not registered for saving.
+    only the kernels differ: the backend's fastest gather-and-sum of the kernel rows
+    (``embedding_bag`` on PyTorch, with an ``index_add`` for its gradient; a gather and
+    the backend's segment sum elsewhere, where ``keras.ops.segment_sum`` on PyTorch
+    scatters element by element). Padded ids take the parent class's path. The sparse
+    route trains it and never saves it (it hands back the dense model), so it is not
+    registered for saving.
     """
 
     def _sum_packed(self, packed: Any) -> Any:
         ops = keras.ops
         ids = ops.reshape(packed[:, 0, :], (-1,))
         rows = ops.reshape(packed[:, 1, :], (-1,))
-        keep = ops.not_equal(ids, self.pad_id)
-        weights = ops.expand_dims(ops.cast(keep, self.compute_dtype), 1)
-        table = ops.expand_dims(self._kernel(), 1)
-        values = ops.squeeze(ops.take(table, self._safe(ids, keep), axis=0), axis=1)
-        return loops.segment_sum(ops.multiply(values, weights), rows, ops.shape(packed)[0])
+        return loops.gather_sum(self._kernel(), ids, rows, ops.shape(packed)[0], self.pad_id)
 
 
 def with_fast_sums(model: keras.Model) -> keras.Model:

@@ -56,6 +56,14 @@ SPARSE_LAYOUTS: dict[str, str] = {"jax": "packed", "torch": "packed", "tensorflo
 STEPS_PER_EXECUTION: dict[str, int] = {"tensorflow": 32}
 
 
+#: Threads each operation may use while the sparse route trains, per backend (absent:
+#: the backend's own choice). PyTorch's packed step is a chain of small operations, none
+#: worth splitting over cores: with one thread an IMDB epoch took 0.16-0.21 s on a quiet
+#: 2-core machine, with PyTorch's two 0.27-0.29 s (threads waiting passively, as the
+#: ``anykeras`` command sets them), and one thread takes no core from other work.
+SPARSE_THREADS: dict[str, int] = {"torch": 1}
+
+
 class CompactRoute(Route):
     """uint8 multi-hot rows into ``fit``: the same values in a quarter of the bytes."""
 
@@ -117,6 +125,11 @@ class SparseRoute(CompactRoute):
         if STEPS_PER_EXECUTION.get(backend, 1) > 1:
             options["steps_per_execution"] = STEPS_PER_EXECUTION[backend]
         return options
+
+    def fit(self, model: keras.Model, data: Any, **options: Any) -> keras.callbacks.History:
+        """`keras.Model.fit`, each operation on `SPARSE_THREADS` threads where set."""
+        with loops.using_threads(SPARSE_THREADS.get(keras.backend.backend())):
+            return super().fit(model, data, **options)
 
     def batches(
         self, x: Any, y: Any, batch_size: int, order: EpochOrder | None

@@ -63,6 +63,24 @@ def test_batches_hold_each_rows_ids_in_the_seeded_order(reviews):
     assert batches.width < ids.shape[1]
 
 
+@pytest.mark.parametrize("ahead", [1, 2, 32])
+def test_batches_packed_ahead_are_those_of_their_epoch_in_any_reading_order(reviews, ahead):
+    """Packing several batches at once changes no batch: any order, any epoch."""
+    (x, y), _ = reviews
+    ids = unique_ids(x, WORDS)
+    fresh = PackedBatches(ids, y, batch_size=64, order=EpochOrder(4))
+    fresh.ahead = 1
+    batches = PackedBatches(ids, y, batch_size=64, order=EpochOrder(4))
+    batches.ahead = ahead
+    for epoch, indices in ((0, [0, 1, 2, 3, 4]), (1, [3, 0, 4, 1, 2]), (0, [4, 2, 0, 1, 3])):
+        batches.epoch = fresh.epoch = epoch
+        for index in indices:
+            for got, expected in zip(batches[index], fresh[index], strict=True):
+                np.testing.assert_array_equal(got, expected)
+    batches.epoch = 1
+    assert not np.array_equal(batches[0][1], fresh[0][1])  # fresh still reads epoch 0's
+
+
 def test_a_batch_of_long_rows_takes_a_wider_shape():
     short, long = [[1, 2]] * 6, [list(range(1, 60))] * 2
     ids = unique_ids(short + long, 60)

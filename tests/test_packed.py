@@ -79,6 +79,11 @@ def test_batches_packed_ahead_are_those_of_their_epoch_in_any_reading_order(revi
                 np.testing.assert_array_equal(got, expected)
     batches.epoch = 1
     assert not np.array_equal(batches[0][1], fresh[0][1])  # fresh still reads epoch 0's
+    batches.follow_epochs().on_epoch_begin(3)  # packs epoch 3's first batches
+    fresh.epoch = 3
+    assert batches.epoch == 3
+    for index in range(len(batches)):
+        np.testing.assert_array_equal(batches[index][0], fresh[index][0])
 
 
 def test_a_batch_of_long_rows_takes_a_wider_shape():

@@ -203,6 +203,43 @@ def test_set_threads_applies_where_the_backend_can():
         loops.set_threads(0)
 
 
+def test_using_threads_sets_the_pool_for_the_block_only():
+    before = loops.threads()
+    with loops.using_threads(None) as took:
+        assert took is False
+        assert loops.threads() == before
+    inside = []
+
+    def fail_inside():
+        with loops.using_threads(1) as took:
+            inside.append((took, loops.threads()))
+            raise RuntimeError("inside")
+
+    with pytest.raises(RuntimeError, match="inside"):
+        fail_inside()
+    if BACKEND == "torch":
+        assert inside == [(True, 1)]
+    else:  # JAX never; TensorFlow only before its first operation
+        assert inside[0][0] is False or inside[0][1] == 1
+    assert loops.threads() == before  # back, even after an error
+
+
+def test_the_sparse_route_trains_pytorch_on_one_thread(monkeypatch):
+    """The route's fit runs inside `using_threads(SPARSE_THREADS[backend])`."""
+    from anykeras.speed import SPARSE_THREADS, SparseRoute
+
+    seen = []
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: seen.append(loops.threads()))
+    before = loops.threads()
+    x, y = np.ones((4, 2), "float32"), np.zeros((4, 1), "float32")
+    SparseRoute("packed").fit(model, (x, y), epochs=1, verbose=0, callbacks=[callback])
+    assert SPARSE_THREADS == {"torch": 1}
+    assert seen == ([1] if BACKEND == "torch" else [before])
+    assert loops.threads() == before
+
+
 def test_the_command_line_sets_a_passive_openmp_wait_policy(monkeypatch):
     """PyTorch's OpenMP threads must sleep, not spin, beside other work; a user's choice stays."""
     monkeypatch.setenv("KERAS_BACKEND", BACKEND)  # restored after the test

@@ -85,6 +85,9 @@ class SeededBatches(keras.utils.PyDataset):
         """A callback that keeps `epoch` equal to the epoch ``fit`` is running."""
         return _FollowEpochs(self)
 
+    def prepare(self) -> None:
+        """Make the new epoch's first batches ready (`follow_epochs` calls it): nothing here."""
+
 
 class _FollowEpochs(keras.callbacks.Callback):
     def __init__(self, batches: SeededBatches) -> None:
@@ -93,3 +96,4 @@ class _FollowEpochs(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.batches.epoch = epoch
+        self.batches.prepare()

@@ -168,3 +168,23 @@ def test_a_given_width_is_kept_and_checked():
 def test_build_sparse_refuses_an_unknown_layout():
     with pytest.raises(ValueError, match=r"layout must be one of \('padded', 'packed'\)"):
         build_sparse(SPEC, layout="ragged")
+
+
+@pytest.mark.parametrize(
+    ("ids", "repeat"),
+    [
+        ([[1, 2, 0], [2, 3, 0]], None),  # the same id in two rows is no repeat
+        ([[0, 0, 0], [1, 2, 3]], None),  # an empty row, a full one
+        ([[4, 1, 0], [2, 0, 7]], None),  # not unique_ids's order: checked by sorting
+        ([[1, 2, 0], [3, 5, 5]], "row 1 repeats id 5"),
+        ([[6, 1, 6], [2, 0, 0]], "row 0 repeats id 6"),
+    ],
+)
+def test_distinct_ids_are_checked_in_any_row_layout(ids, repeat):
+    ids = np.array(ids, dtype="int32")
+    if repeat is None:
+        batches = PackedBatches(ids, None, batch_size=2, order=None)
+        assert rows_of(batches[0][0]) == [sorted(set(row) - {0}) for row in ids.tolist()]
+    else:
+        with pytest.raises(ValueError, match=f"Received: {repeat}"):
+            PackedBatches(ids, None, batch_size=2, order=None)

@@ -103,10 +103,10 @@ class PackedBatches(keras.utils.PyDataset):
         check_int("batch_size", batch_size)
         check_int("width", width, allow_none=True)
         present = ids != pad_id
-        self.flat = ids[present].astype("int32")  # row by row
-        self.counts = present.sum(axis=1)
+        self.flat = ids[present].astype("int32", copy=False)  # row by row
+        self.counts = np.count_nonzero(present, axis=1)
         self.starts = np.cumsum(self.counts) - self.counts
-        repeats = self._repeats(ids, present)
+        repeats = None if self._ascending_then_padding(present) else self._repeats(ids, present)
         if repeats is not None:
             raise ValueError(
                 "every row must hold distinct ids, as unique_ids makes them (a SparseDense "
@@ -123,15 +123,23 @@ class PackedBatches(keras.utils.PyDataset):
         self._rows: tuple[int, np.ndarray] | None = None
         self._ready: tuple[int, dict[int, tuple[np.ndarray, ...]]] | None = None
 
+    def _ascending_then_padding(self, present: np.ndarray) -> bool:
+        """Whether every row is ascending ids, then padding: `unique_ids`'s rows.
+
+        Such rows repeat nothing, and telling so takes one pass over the padded rows
+        and one over the ids, not a sort.
+        """
+        first_pad = np.argmin(present, axis=1)  # the first padding in a row, if any
+        if not np.all((self.counts == present.shape[1]) | (first_pad == self.counts)):
+            return False
+        rising = self.flat[1:] > self.flat[:-1]
+        ends = self.starts[1:] - 1  # each row's last id meets the next row's first
+        rising[ends[(ends >= 0) & (ends < len(rising))]] = True
+        return bool(rising.all())
+
     @staticmethod
     def _repeats(ids: np.ndarray, present: np.ndarray) -> tuple[int, int] | None:
         """The first ``(row, id)`` that a row holds twice, or ``None``."""
-        # unique_ids's rows: ascending ids, then the padding. Such rows repeat nothing,
-        # and telling so takes two comparisons a column, not a sort.
-        if (present[:, 1:] <= present[:, :-1]).all() and (
-            (ids[:, 1:] > ids[:, :-1]) | ~present[:, 1:]
-        ).all():
-            return None
         ordered = np.sort(np.where(present, ids, -1), axis=1)
         same = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
         if not same.any():

@@ -50,15 +50,16 @@ SPARSE_LAYOUTS: dict[str, str] = {"jax": "packed", "torch": "packed", "tensorflo
 #: ``steps_per_execution``) on the sparse route. On TensorFlow each call of a step costs
 #: about a millisecond besides the step (an IMDB epoch of 30 packed batches: 0.168 s at
 #: 1, 0.129 s at 30, on a quiet 2-core machine; predicting the 25,000 test reviews 0.243
-#: s at 1, 0.185 s at 8); on JAX it changed nothing measurable (PyTorch: not measured). The batches,
-#: their order and every update stay the same; `anykeras.training.steps.fit` goes back
-#: to one step per call when a callback acts after each batch.
+#: s at 1, 0.185 s at 8); on JAX it changed nothing measurable, and Keras's PyTorch
+#: trainer takes only 1. The batches, their order and every update stay the same;
+#: `anykeras.training.steps.fit` goes back to one step per call when a callback acts
+#: after each batch.
 STEPS_PER_EXECUTION: dict[str, int] = {"tensorflow": 32}
 
 
 #: Threads each operation may use while the sparse route trains, per backend (absent:
 #: the backend's own choice). PyTorch's packed step is a chain of small operations, none
-#: worth splitting over cores: with one thread an IMDB epoch took 0.16-0.21 s on a quiet
+#: worth splitting over cores: with one thread an IMDB epoch took 0.18-0.21 s on a quiet
 #: 2-core machine, with PyTorch's two 0.27-0.29 s (threads waiting passively, as the
 #: ``anykeras`` command sets them), and one thread takes no core from other work.
 SPARSE_THREADS: dict[str, int] = {"torch": 1}

@@ -82,8 +82,8 @@ def gather_sum(table: Any, ids: Any, segment_ids: Any, num_segments: int, pad_id
     ``segment_ids[j]`` is ``i`` and whose ``ids[j]`` is not ``pad_id``: a sparse
     layer's product of 0/1 rows with its kernel, read from the rows' ids (how
     `anykeras.speed.PackedSparseDense` computes). The same values as gathering with
-    ``keras.ops.take`` and summing with `segment_sum` (exactly, on the packed batches'
-    layout), and the same gradient for ``table``.
+    ``keras.ops.take`` and summing with `segment_sum` (to float32 rounding), and the
+    same gradient for ``table``.
 
     PyTorch sums with ``embedding_bag`` when the kept ids come first and their segments
     in order (`anykeras.speed.PackedBatches`'s layout): one pass, a tenth of the time of

@@ -174,9 +174,9 @@ def gather_sum(table: Any, ids: Any, segment_ids: Any, num_segments: int, pad_id
     """``table[ids]`` summed per segment, ``pad_id`` left out (`anykeras.loops.gather_sum`).
 
     Kept ids first and segments in order (packed batches): one ``embedding_bag`` over
-    the kept entries, the sums of an ``index_add`` (to float32 rounding) in a tenth of the time (and
-    one ``index_add`` for the gradient, not a gather's and a segment sum's). Any other
-    layout: the kept entries gathered with ``index_select`` and summed with ``index_add``.
+    the kept entries, the sums of an ``index_add`` (to float32 rounding) in a tenth of
+    the time, and one ``index_add`` for the gradient. Any other layout: the kept
+    entries gathered with ``index_select`` and summed with ``index_add``.
     """
     ids, segments, num_segments = ids.long(), segment_ids.long(), int(num_segments)
     keep = ids != pad_id

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import keras
 from keras import ops
 
-from anykeras.builders.topologies import stack
+from anykeras.builders.functional import stack
 from anykeras.spec import ConvSpec
 
 

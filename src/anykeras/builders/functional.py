@@ -1,11 +1,33 @@
-"""The Functional style: the model as an explicit graph from inputs to outputs."""
+"""The Functional style: the model as an explicit graph from inputs to outputs.
+
+`stack` is that graph for layers one after another; the convnet and LSTM builders'
+Functional styles use it too.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 import keras
 
 from anykeras.builders.dense import head_layer, hidden_layers
 from anykeras.spec import ClassifierSpec
+
+
+def stack(inputs: Any, layers: Iterable[keras.layers.Layer], name: str) -> keras.Model:
+    """``layers`` applied one after another to ``inputs``, as a Functional model.
+
+    Example:
+    >>> layers = [keras.layers.Dense(3), keras.layers.Dense(1)]
+    >>> model = stack(keras.Input(shape=(4,)), layers, name="mlp")
+    >>> tuple(model.output_shape), model.count_params()
+    ((None, 1), 19)
+    """
+    x = inputs
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inputs, x, name=name)
 
 
 def build_functional(spec: ClassifierSpec) -> keras.Model:
@@ -27,8 +49,5 @@ def build_functional(spec: ClassifierSpec) -> keras.Model:
     (None, 1)
     """
     inputs = keras.Input(shape=spec.input_shape, name="features")
-    x = inputs
-    for layer in hidden_layers(spec):
-        x = layer(x)
-    outputs = head_layer(spec)(x)
-    return keras.Model(inputs, outputs, name="functional_classifier")
+    layers = [*hidden_layers(spec), head_layer(spec)]
+    return stack(inputs, layers, name="functional_classifier")

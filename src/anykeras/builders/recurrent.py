@@ -12,7 +12,7 @@ import keras
 from keras import ops
 
 from anykeras.builders.convnet import SpecModel
-from anykeras.builders.topologies import stack
+from anykeras.builders.functional import stack
 from anykeras.spec import SequenceSpec
 
 

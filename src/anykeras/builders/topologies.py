@@ -1,10 +1,8 @@
-"""Functional topologies: a plain stack, and beyond it two inputs, two outputs, branches.
+"""Functional topologies: two inputs, two outputs, parallel branches.
 
 The course draws models as graphs of layers. These builders write such graphs once,
 with `keras.layers`, so that they run on every backend:
 
-- `stack`: layers one after another, the Functional style of the convnet and LSTM
-  builders.
 - `two_branch`: two inputs (a multi-hot text vector and a few numeric features),
   one ``Dense`` branch each, merged with ``Concatenate``, then a head.
 - `multi_head`: one input, a shared trunk, two outputs (a binary "sentiment" and a
@@ -15,15 +13,18 @@ with `keras.layers`, so that they run on every backend:
 
 Every builder returns a built, uncompiled Functional `keras.Model` (except
 `inception_block`, which adds layers to a graph and returns its output tensor).
+`stack`, layers one after another, lives with the Functional style
+(`anykeras.builders.functional`) and is re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import keras
 
+from anykeras.builders.functional import stack
 from anykeras.spec import ACTIVATIONS, NUM_WORDS, check_choice, check_int
 
 
@@ -34,21 +35,6 @@ def _check_positive(**values: Any) -> None:
 
 def _check_activation(activation: str) -> None:
     check_choice("activation", activation, ACTIVATIONS)
-
-
-def stack(inputs: Any, layers: Iterable[keras.layers.Layer], name: str) -> keras.Model:
-    """``layers`` applied one after another to ``inputs``, as a Functional model.
-
-    Example:
-    >>> layers = [keras.layers.Dense(3), keras.layers.Dense(1)]
-    >>> model = stack(keras.Input(shape=(4,)), layers, name="mlp")
-    >>> tuple(model.output_shape), model.count_params()
-    ((None, 1), 19)
-    """
-    x = inputs
-    for layer in layers:
-        x = layer(x)
-    return keras.Model(inputs, x, name=name)
 
 
 def two_branch(
@@ -341,3 +327,15 @@ def inception_classifier(
     x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+__all__ = [
+    "MULTI_HEAD_LOSSES",
+    "MULTI_HEAD_METRICS",
+    "compile_multi_head",
+    "inception_block",
+    "inception_classifier",
+    "multi_head",
+    "stack",
+    "two_branch",
+]

@@ -2,14 +2,13 @@
 
 `ClassifierSpec` (the course's Dense classifier), `ConvSpec` (the book's MNIST
 convnet) and `SequenceSpec` (an Embedding + LSTM review classifier) each describe a
-model once; every builder style reads the same spec, so the Sequential, Functional
-and subclassed models cannot drift apart.
+model once; every builder style reads the same spec, so the three styles cannot
+drift apart.
 
 The names the command line, the noxfile and the demo report need before (or
-without) Keras live here too: `BACKENDS`, `STYLES`, `DATASETS`, `ROUTES`. Every
-argument check in the package goes through `check_int` and `check_number`, so every
-error reads the same way as Keras's own: ``"units must be a positive integer.
-Received: units=-3"``.
+without) Keras live here too: `BACKENDS`, `STYLES`, `DATASETS`, `ROUTES`. The
+package's argument checks (`check_int`, `check_number`, `check_choice`) word every
+error as Keras does: ``"units must be a positive integer. Received: units=-3"``.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import dataclasses
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 #: The Keras backends anykeras runs on.
 BACKENDS = ("jax", "torch", "tensorflow")
@@ -32,12 +31,11 @@ ROUTES = ("plain", "compact", "sparse")
 #: The course's vocabulary: the 10,000 most frequent words (``load_data(num_words=...)``).
 NUM_WORDS = 10_000
 
-TASKS = ("binary", "multiclass", "regression")
+Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[Task, ...] = get_args(Task)
 ACTIVATIONS = (
     "relu", "tanh", "sigmoid", "elu", "selu", "gelu", "silu", "softplus", "leaky_relu", "linear",
 )  # fmt: skip
-
-Task = Literal["binary", "multiclass", "regression"]
 
 
 def is_int(value: Any) -> bool:
@@ -110,23 +108,24 @@ def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
     return value
 
 
-def _int_tuple(
-    name: str, value: Any, what: str, allow_empty: bool = False, scalar: bool = False
-) -> tuple[int, ...]:
-    """``value`` as a tuple of positive integers (with ``scalar``, a lone int is a 1-tuple)."""
-    items = (value,) if scalar and is_int(value) else value
-    if (
-        not isinstance(items, Sequence)
-        or isinstance(items, str)
-        or (not items and not allow_empty)
-        or not all(is_int(v) and int(v) > 0 for v in items)
-    ):
-        raise ValueError(f"{name} must be {what}. Received: {name}={value!r}")
-    return tuple(int(v) for v in items)
-
-
 class _Config:
     """``to_config`` / ``from_config`` for a frozen dataclass of JSON-friendly fields."""
+
+    def _set_int_tuple(
+        self, name: str, what: str, allow_empty: bool = False, scalar: bool = False, size: int = 0
+    ) -> None:
+        """Check field ``name`` (positive ints; ``size`` of them if set) and store it as a tuple."""
+        value = getattr(self, name)
+        items = (value,) if scalar and is_int(value) else value
+        if (
+            not isinstance(items, Sequence)
+            or isinstance(items, str)
+            or (not items and not allow_empty)
+            or (size and len(items) != size)
+            or not all(is_int(v) and int(v) > 0 for v in items)
+        ):
+            raise ValueError(f"{name} must be {what}. Received: {name}={value!r}")
+        object.__setattr__(self, name, tuple(int(v) for v in items))
 
     def replace(self, **changes: Any) -> Any:
         """Return a copy with some fields changed (and validated again)."""
@@ -157,17 +156,13 @@ class ClassifierSpec(_Config):
     Args:
         input_shape: Shape of one sample, without the batch axis, e.g. ``(10000,)``
             for a multi-hot review. An int is read as a one-element shape.
-        hidden: Units of each hidden ``Dense`` layer. The course's IMDB model has two
-            layers of 16.
-        activation: Activation of the hidden layers. ``relu`` is the course's choice;
-            ``tanh`` is one of its "further experiments".
-        task: ``"binary"``, ``"multiclass"`` or ``"regression"``.
-        num_classes: Number of classes; required (and at least 2) for
-            ``"multiclass"``, must stay ``None`` otherwise.
+        hidden: Units of each hidden ``Dense`` layer (the course's IMDB model: two of 16).
+        activation: Of the hidden layers; ``tanh`` is one of the course's "further experiments".
+        task: ``"binary"`` (the course's IMDB reviews), ``"multiclass"`` or ``"regression"``.
+        num_classes: Number of classes: at least 2 for ``"multiclass"``, else ``None``.
         dropout: Rate of a ``Dropout`` after each hidden layer, in ``[0, 1)``;
-            0 adds no dropout layer at all.
-        seed: Seed of each dropout layer's random stream, so the three styles drop
-            the same units and train identically.
+            0 (as in the course's first model) adds no dropout layer at all.
+        seed: Seed of the dropout layers, so the three styles drop the same units and train alike.
 
     Example:
     >>> spec = ClassifierSpec(input_shape=(10000,), hidden=(16, 16), task="binary")
@@ -180,31 +175,18 @@ class ClassifierSpec(_Config):
     """
 
     input_shape: tuple[int, ...]
-    # The course's IMDB network: two hidden layers of 16 units.
     hidden: tuple[int, ...] = (16, 16)
-    # relu is the course's default; tanh is one of its further experiments.
     activation: str = "relu"
-    # Binary is the IMDB review classifier, the course's running example.
     task: Task = "binary"
-    # Only multiclass needs a class count; the other heads have one unit.
     num_classes: int | None = None
-    # No dropout by default, as in the course's first model.
     dropout: float = 0.0
-    # Fixed dropout seed so that the three styles see the same masks.
     seed: int = 1337
 
     def __post_init__(self) -> None:
-        shape = _int_tuple(
-            "input_shape",
-            self.input_shape,
-            "a non-empty tuple of positive integers (one sample, no batch axis)",
-            scalar=True,
-        )
-        object.__setattr__(self, "input_shape", shape)
-        hidden = _int_tuple(
-            "hidden", self.hidden, "a sequence of positive integers (units per layer)", True
-        )
-        object.__setattr__(self, "hidden", hidden)
+        what = "a non-empty tuple of positive integers (one sample, no batch axis)"
+        self._set_int_tuple("input_shape", what, scalar=True)
+        what = "a sequence of positive integers (units per layer)"
+        self._set_int_tuple("hidden", what, allow_empty=True)
         check_choice("activation", self.activation, ACTIVATIONS)
         check_choice("task", self.task, TASKS)
         if self.task == "multiclass":
@@ -269,11 +251,11 @@ class ConvSpec(_FixedHead):
     """A small image classifier: stacked 3x3 convolutions with max pooling between.
 
     Args:
-        input_shape: ``(height, width, channels)`` of one image.
-        filters: Filters of each convolution; a max pooling sits between two.
+        input_shape: ``(height, width, channels)`` of one image; MNIST's digits by default.
+        filters: Filters of each convolution, a max pooling between two (the book's 32, 64, 128).
         kernel_size: Side of the square convolution kernels.
         pool_size: Side of the square max-pooling windows.
-        num_classes: Classes of the softmax head.
+        num_classes: Classes of the softmax head (ten digits).
         activation: Activation of the convolutions.
 
     Example:
@@ -285,41 +267,29 @@ class ConvSpec(_FixedHead):
     ValueError: filters must be a non-empty tuple of positive integers. Received: filters=(0,)
     """
 
-    # MNIST digits: 28x28 pixels, one channel.
     input_shape: tuple[int, int, int] = (28, 28, 1)
-    # The book's 32-64-128 filters.
     filters: tuple[int, ...] = (32, 64, 128)
     kernel_size: int = 3
     pool_size: int = 2
-    # Ten digits.
     num_classes: int = 10
     activation: str = "relu"
     _LOSS: ClassVar[str] = "sparse_categorical_crossentropy"
 
     def __post_init__(self) -> None:
-        shape = _int_tuple("input_shape", self.input_shape, "(height, width, channels)")
-        if len(shape) != 3:
-            raise ValueError(
-                "input_shape must be (height, width, channels) of positive integers. "
-                f"Received: input_shape={self.input_shape!r}"
-            )
-        object.__setattr__(self, "input_shape", shape)
-        filters = _int_tuple("filters", self.filters, "a non-empty tuple of positive integers")
-        object.__setattr__(self, "filters", filters)
+        self._set_int_tuple("input_shape", "(height, width, channels) of positive integers", size=3)
+        self._set_int_tuple("filters", "a non-empty tuple of positive integers")
         check_int("kernel_size", self.kernel_size)
         check_int("pool_size", self.pool_size)
         check_int("num_classes", self.num_classes, minimum=2)
         side = min(self.input_shape[:2])
         for i in range(len(self.filters)):
-            side -= self.kernel_size - 1
+            side = (side // self.pool_size if i else side) - (self.kernel_size - 1)
             if side < 1:
                 raise ValueError(
                     f"the image is too small for {len(self.filters)} convolutions of size "
                     f"{self.kernel_size}: it shrinks to nothing at convolution {i + 1}. "
                     f"Received: input_shape={self.input_shape!r}"
                 )
-            if i < len(self.filters) - 1:
-                side //= self.pool_size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -328,9 +298,10 @@ class SequenceSpec(_FixedHead):
 
     Args:
         num_words: Vocabulary size (ids are below it), as in ``load_data(num_words=...)``.
-        maxlen: Ids per review after padding or truncating.
+        maxlen: Ids per review after padding or truncating; most reviews fit in 200,
+            longer ones keep their last ``maxlen``.
         embedding_dim: Size of each word vector.
-        units: LSTM units.
+        units: LSTM units. Both are small by default: it trains on a CPU in a minute or so.
 
     Example:
     >>> SequenceSpec().input_shape
@@ -341,11 +312,8 @@ class SequenceSpec(_FixedHead):
     ValueError: units must be a positive integer. Received: units=0
     """
 
-    # The course's IMDB vocabulary.
     num_words: int = NUM_WORDS
-    # Most reviews fit in 200 words; longer ones keep their last 200.
     maxlen: int = 200
-    # Small vectors and a small LSTM: trains on a CPU in a minute or so.
     embedding_dim: int = 32
     units: int = 32
     _LOSS: ClassVar[str] = "binary_crossentropy"

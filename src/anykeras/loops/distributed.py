@@ -29,190 +29,50 @@ Two levels:
   In Keras 3.15 the distribution API drives training on the JAX backend only: the
   PyTorch backend has no ``keras.distribution`` implementation, and TensorFlow's is
   an unused DTensor prototype that `fit` ignores. `data_parallel` says so instead of
-  training silently on one device.
+  training silently on one device (`anykeras.loops.distributed_mesh`).
 
 This module imports no backend: the engines live in ``anykeras.loops.distributed_jax``,
 ``distributed_torch`` and ``distributed_tensorflow``, which only the worker processes
-import; ``distributed_workers`` starts, watches and stops those processes, and
-``distributed_route`` lets the course's workflow (``anykeras train --processes 2``)
-train through `fit`. See ``docs/how-to/scale-to-many-devices.md``.
+import; ``distributed_workers`` starts, watches and stops those processes,
+``distributed_job`` is what they read and write, ``distributed_batches`` which samples
+each replica takes, and ``distributed_route`` lets the course's workflow (``anykeras
+train --processes 2``) train through `fit`. The names of ``distributed_mesh`` and
+``distributed_batches`` are importable from here too. See
+``docs/how-to/scale-to-many-devices.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import keras
 import numpy as np
 
 from anykeras.loops import as_rows, check_samples
+from anykeras.loops.distributed_batches import (
+    local_rows,
+    per_device_batch_size,
+    replica_batches,
+    replica_rows,
+)
+from anykeras.loops.distributed_job import params
+from anykeras.loops.distributed_mesh import SUPPORTED_BACKENDS, check_backend, data_parallel
+from anykeras.loops.distributed_workers import launch
 from anykeras.spec import check_int
 
-#: Backends on which ``keras.distribution`` drives `fit` in Keras 3.15.
-SUPPORTED_BACKENDS = ("jax",)
-
-_ALTERNATIVES = {
-    "tensorflow": "tf.distribute.MirroredStrategy (its scope around building and compiling)",
-    "torch": "torch.nn.parallel.DistributedDataParallel launched with torchrun",
-}
-
-
-def check_backend(backend: str | None = None) -> None:
-    """Raise a clear `RuntimeError` unless ``keras.distribution`` works on ``backend``.
-
-    Args:
-        backend: A backend name; the current one (``keras.backend.backend()``) by
-            default.
-
-    Raises:
-        RuntimeError: On any backend but JAX, naming the backend and what to use
-            instead.
-
-    Example:
-    >>> check_backend("jax")
-    >>> check_backend("torch")
-    Traceback (most recent call last):
-    ...
-    RuntimeError: keras.distribution.DataParallel trains on the JAX backend only (...). ...
-    """
-    backend = backend or keras.backend.backend()
-    if backend not in SUPPORTED_BACKENDS:
-        alternative = _ALTERNATIVES.get(backend, "the backend's own distribution tools")
-        raise RuntimeError(
-            "keras.distribution.DataParallel trains on the JAX backend only (Keras 3.15). "
-            f"Received: backend={backend!r}. Set KERAS_BACKEND=jax, or use {alternative}."
-        )
-
-
-def data_parallel(
-    devices: int | Sequence[str] | None = None,
-    activate: bool = True,
-    auto_shard_dataset: bool = True,
-) -> keras.distribution.DataParallel:
-    """A `keras.distribution.DataParallel` over some or all devices, set globally.
-
-    Build the model AFTER this call (or inside ``distribution.scope()``): the
-    variables are replicated onto the devices when they are created.
-
-    Args:
-        devices: ``None`` for every device `keras.distribution.list_devices` returns
-            (the GPUs or TPUs if there are any, else the CPUs); an int ``n`` for the
-            first ``n`` of them; or a list of device names such as
-            ``["gpu:0", "gpu:1"]``.
-        activate: Make it the global distribution with
-            `keras.distribution.set_distribution`. With ``False``, use it as a
-            context: ``with distribution.scope(): ...``.
-        auto_shard_dataset: With several processes (hosts), let Keras shard a
-            `tf.data.Dataset` among them; set ``False`` when each process already
-            reads its own shard. Ignored in a single process.
-
-    Returns:
-        The `DataParallel` distribution; its ``device_mesh.shape`` is ``(n,)``.
-
-    Raises:
-        RuntimeError: On a backend where Keras's distribution API does not train
-            (see `check_backend`).
-        ValueError: For an unknown device or a count out of range.
-
-    Example:
-        ```python
-        # KERAS_BACKEND=jax; on CPU, XLA_FLAGS=--xla_force_host_platform_device_count=4
-        distribution = data_parallel()          # DataParallel over cpu:0..cpu:3
-        model = build(spec)
-        compile_model(model, spec)
-        per_device_batch_size(64, 4, num_samples=len(x))   # 16, or a clear error
-        model.fit(x, y, batch_size=64)          # every batch splits over the 4 devices
-        keras.distribution.set_distribution(None)   # back to one device
-        ```
-    """
-    check_backend()
-    available = keras.distribution.list_devices()
-    if devices is None:
-        chosen = list(available)
-    elif isinstance(devices, int) and not isinstance(devices, bool):
-        if not 1 <= devices <= len(available):
-            raise ValueError(
-                f"devices must be a count in [1, {len(available)}] (the devices Keras sees: "
-                f"{available}). Received: devices={devices}"
-            )
-        chosen = list(available[:devices])
-    elif isinstance(devices, Sequence) and not isinstance(devices, (str, bytes)) and devices:
-        chosen = [str(device).lower() for device in devices]
-        unknown = [device for device in chosen if device not in available]
-        if unknown or len(set(chosen)) != len(chosen):
-            raise ValueError(
-                f"devices must be distinct names from keras.distribution.list_devices(), "
-                f"i.e. {available}. Received: devices={list(devices)!r}"
-            )
-    else:
-        raise ValueError(
-            "devices must be None, a positive count or a non-empty list of device names. "
-            f"Received: devices={devices!r}"
-        )
-    distribution = keras.distribution.DataParallel(
-        devices=chosen, auto_shard_dataset=auto_shard_dataset
-    )
-    if activate:
-        keras.distribution.set_distribution(distribution)
-    return distribution
-
-
-def per_device_batch_size(batch_size: int, num_devices: int, num_samples: int | None = None) -> int:
-    """Samples each device gets from a global batch; every batch must split evenly.
-
-    Under `DataParallel` on JAX, each batch that `fit`, `evaluate` or `predict` sees
-    is cut into ``num_devices`` equal shards, and one that does not divide raises
-    JAX's ``IndivisibleError`` (in Keras 3.15 the model is then unusable until
-    rebuilt). That includes the last, partial batch: give ``num_samples`` to check
-    it too.
-
-    Args:
-        batch_size: The global batch size given to `fit`.
-        num_devices: Devices in the data-parallel mesh.
-        num_samples: Number of samples, whose remainder forms the last batch.
-
-    Returns:
-        ``batch_size // num_devices``.
-
-    Raises:
-        ValueError: If the batch, or the last batch, does not split evenly.
-
-    Example:
-    >>> per_device_batch_size(64, 4)
-    16
-    >>> per_device_batch_size(30, 4)
-    Traceback (most recent call last):
-    ...
-    ValueError: batch_size must be a multiple of the 4 devices. Received: batch_size=30
-    >>> per_device_batch_size(32, 4, num_samples=250)
-    Traceback (most recent call last):
-    ...
-    ValueError: the last batch must also split over the 4 devices, ...
-    """
-    values = {"batch_size": batch_size, "num_devices": num_devices}
-    if num_samples is not None:
-        values["num_samples"] = num_samples
-    for name, value in values.items():
-        check_int(name, value)
-    if batch_size % num_devices:
-        raise ValueError(
-            f"batch_size must be a multiple of the {num_devices} devices. "
-            f"Received: batch_size={batch_size}"
-        )
-    if num_samples is not None and (num_samples % batch_size) % num_devices:
-        raise ValueError(
-            f"the last batch must also split over the {num_devices} devices, but "
-            f"{num_samples} samples in batches of {batch_size} leave {num_samples % batch_size}. "
-            f"Use a number of samples that is a multiple of {num_devices}. "
-            f"Received: num_samples={num_samples}"
-        )
-    return batch_size // num_devices
-
-
-# --------------------------------------------------------------------------------------
-# One call, every backend: `fit` launches workers that train through the engine.
-# --------------------------------------------------------------------------------------
+__all__ = [
+    "ENGINES",
+    "SUPPORTED_BACKENDS",
+    "WHAT_WORKS",
+    "check_backend",
+    "check_engine",
+    "data_parallel",
+    "fit",
+    "local_rows",
+    "params",
+    "per_device_batch_size",
+    "replica_rows",
+]
 
 #: The engine `fit` uses on each backend: (several devices in one process, several
 #: processes on this machine); ``None`` where the backend's engine does not do that.
@@ -262,56 +122,6 @@ def check_engine(backend: str, devices: int, processes: int) -> str:
             f"what works there: {what}."
         )
     return engine
-
-
-def local_rows(num_samples: int, batch_size: int, part: int, parts: int) -> np.ndarray:
-    """Positions of the ``part``-th of ``parts`` replicas: its slice of every global batch.
-
-    The global batches are positions ``[0, batch_size)``, ``[batch_size, 2 * batch_size)``,
-    ... in order (the last one possibly shorter); each is cut into ``parts`` equal,
-    contiguous slices, as ``torch.utils.data.DistributedSampler`` would split one batch
-    without shuffling. Batched by ``batch_size // parts``, a replica's positions give
-    its slice of each global batch, step by step. `replica_rows` maps them through an
-    epoch's order.
-
-    Raises:
-        ValueError: A global batch, the last one included, does not split evenly.
-
-    Example:
-    >>> local_rows(10, 4, 1, 2).tolist()   # batches [0..3], [4..7], [8, 9]
-    [2, 3, 6, 7, 9]
-    """
-    per_device_batch_size(batch_size, parts, num_samples=num_samples)
-    rows = []
-    for start in range(0, num_samples, batch_size):
-        size = min(batch_size, num_samples - start) // parts
-        rows.append(np.arange(start + part * size, start + (part + 1) * size))
-    return np.concatenate(rows)
-
-
-def replica_rows(
-    num_samples: int, batch_size: int, part: int, parts: int, seed: int | None, epoch: int
-) -> np.ndarray:
-    """The samples replica ``part`` of ``parts`` trains on in ``epoch``, step by step.
-
-    With a ``seed``, the global batches follow anykeras's epoch order
-    (`anykeras.training.batches.EpochOrder`, the order of every route on one device);
-    without, they are the samples in order.
-
-    Example:
-    >>> replica_rows(10, 4, 1, 2, seed=None, epoch=0).tolist()
-    [2, 3, 6, 7, 9]
-    >>> from anykeras.training.batches import EpochOrder
-    >>> order = EpochOrder(7).permutation(10, 3)
-    >>> replica_rows(10, 4, 1, 2, seed=7, epoch=3).tolist() == order[[2, 3, 6, 7, 9]].tolist()
-    True
-    """
-    positions = local_rows(num_samples, batch_size, part, parts)
-    if seed is None:
-        return positions
-    from anykeras.training.batches import EpochOrder
-
-    return EpochOrder(seed).permutation(num_samples, epoch)[positions]
 
 
 def fit(
@@ -406,8 +216,6 @@ def fit(
     if replicas == 1:
         return _fit_here(model, arrays, engine, settings)
     job = {"backend": backend, "engine": engine, "devices": devices, "processes": processes}
-    from anykeras.loops.distributed_workers import launch
-
     trained, result = launch(model, arrays, {**job, **settings}, timeout)
     _copy_state(trained, model)
     history = keras.callbacks.History()
@@ -448,7 +256,6 @@ def _fit_here(
     model: keras.Model, arrays: dict[str, np.ndarray], engine: str, settings: dict[str, Any]
 ) -> keras.callbacks.History:
     """One replica: `keras.Model.fit` in this process, on the batches the replicas take."""
-    from anykeras.loops.distributed_workers import replica_batches
     from anykeras.training.callbacks import EpochTimer
 
     batches, validation = replica_batches(settings, arrays, 0, 1)
@@ -463,27 +270,6 @@ def _fit_here(
     )
     history.params = {**(history.params or {}), **params(engine, 1, 1, [], timer.seconds)}
     return history
-
-
-def params(
-    engine: str,
-    replicas: int,
-    processes: int,
-    devices: list[str],
-    epoch_seconds: list[float] | None = None,
-) -> dict[str, Any]:
-    """What ``History.params`` says of a run.
-
-    Its engine, replicas, processes and devices, and the wall time of each epoch
-    (validation included) in the process that trained.
-    """
-    return {
-        "engine": engine,
-        "replicas": replicas,
-        "processes": processes,
-        "devices": devices,
-        "epoch_seconds": [float(s) for s in epoch_seconds or []],
-    }
 
 
 def _as_rows(data: Any, label: str) -> np.ndarray:

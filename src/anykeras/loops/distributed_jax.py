@@ -23,14 +23,15 @@ from pathlib import Path
 
 import jax  # noqa: TID251 (loops/<backend>*.py are the one place a backend is imported)
 
-from anykeras.loops.distributed import data_parallel
-from anykeras.loops.distributed_workers import (
+from anykeras.loops.distributed_batches import replica_batches
+from anykeras.loops.distributed_job import (
     FaultCallback,
     load_initial_model,
     load_job,
-    replica_batches,
+    params,
     write_results,
 )
+from anykeras.loops.distributed_mesh import data_parallel
 from anykeras.training.callbacks import EpochTimer
 
 
@@ -68,9 +69,7 @@ def run(work: Path, rank: int) -> None:
         callbacks=[train.follow_epochs(), FaultCallback(rank), timer],
     )
     devices = [str(device) for device in distribution.device_mesh.devices.flatten()]
-    write_results(
-        work, rank, model, history.history, job["engine"], len(devices), processes, devices,
-        timer.seconds,
-    )  # fmt: skip
+    run = params(job["engine"], len(devices), processes, devices, timer.seconds)
+    write_results(work, rank, model, history.history, run)
     if processes > 1:
         jax.distributed.shutdown()

@@ -30,13 +30,13 @@ from typing import Any
 
 import tensorflow as tf  # noqa: TID251 (loops/<backend>*.py are the one place a backend is imported)
 
-from anykeras.loops.distributed_workers import (
+from anykeras.loops.distributed_batches import ReplicaBatches, replica_batches
+from anykeras.loops.distributed_job import (
     FaultCallback,
-    ReplicaBatches,
     die_if_told,
     load_initial_model,
     load_job,
-    replica_batches,
+    params,
     write_results,
 )
 from anykeras.training.callbacks import EpochTimer
@@ -83,10 +83,8 @@ def run(work: Path, rank: int) -> None:
         verbose=job["verbose"],
         callbacks=[train.follow_epochs(), FaultCallback(rank), timer],
     )
-    replicas = strategy.num_replicas_in_sync
-    write_results(
-        work, rank, model, history.history, job["engine"], replicas, 1, devices, timer.seconds
-    )
+    run = params(job["engine"], strategy.num_replicas_in_sync, 1, devices, timer.seconds)
+    write_results(work, rank, model, history.history, run)
 
 
 def _run_multi_worker(work: Path, rank: int, job: dict[str, Any], arrays: dict[str, Any]) -> None:
@@ -138,8 +136,8 @@ def _run_multi_worker(work: Path, rank: int, job: dict[str, Any], arrays: dict[s
                 history.setdefault(prefix + key, []).append(float(value))
         seconds.append(time.perf_counter() - started)
     devices = [f"/job:worker/task:{i}/cpu:0" for i in range(workers)]
-    replicas = strategy.num_replicas_in_sync
-    write_results(work, rank, model, history, job["engine"], replicas, workers, devices, seconds)
+    run = params(job["engine"], strategy.num_replicas_in_sync, workers, devices, seconds)
+    write_results(work, rank, model, history, run)
 
 
 def _dataset(batches: ReplicaBatches, epoch: int) -> Any:

@@ -29,12 +29,12 @@ import keras
 import torch  # noqa: TID251 (loops/<backend>*.py are the one place a backend is imported)
 import torch.distributed as dist  # noqa: TID251
 
-from anykeras.loops.distributed_workers import (
-    ReplicaBatches,
+from anykeras.loops.distributed_batches import ReplicaBatches, replica_batches
+from anykeras.loops.distributed_job import (
     die_if_told,
     load_initial_model,
     load_job,
-    replica_batches,
+    params,
     write_results,
 )
 
@@ -67,7 +67,8 @@ def run(work: Path, rank: int) -> None:
                 _record(history, "val_", _pass(model, ddp, validation, 0, rank, training=False))
             seconds.append(time.perf_counter() - started)
         devices = [f"cuda:{i}" if use_gpu else f"cpu (process {i})" for i in range(world)]
-        write_results(work, rank, model, history, job["engine"], world, world, devices, seconds)
+        run = params(job["engine"], world, world, devices, seconds)
+        write_results(work, rank, model, history, run)
         dist.barrier()
     finally:
         dist.destroy_process_group()

@@ -1,6 +1,6 @@
 """The worker processes of `anykeras.loops.distributed.fit`: started, watched, stopped.
 
-The launcher side (`launch`) writes the job into a fresh folder (the model as a
+`launch` writes the job into a fresh folder (the model as a
 `anykeras.saving.save_model` file, the data as ``.npy`` files, the settings as
 ``job.json``), starts one process per rank with the environment its engine reads
 (``XLA_FLAGS``, ``TF_CONFIG``, ``MASTER_ADDR``...; loopback addresses only), and waits:
@@ -9,8 +9,9 @@ says who, how, and ends with that worker's log.
 
 The worker side is ``python -m anykeras.loops.distributed_workers WORK RANK``: it
 imports the backend's engine (``anykeras.loops.distributed_<backend>``), which reads
-the job with `load_job`, takes its rows of every global batch from `ReplicaBatches`,
-and writes its results with `write_results`.
+the job with `load_job` (`anykeras.loops.distributed_job`), takes its rows of every
+global batch from `ReplicaBatches` (`anykeras.loops.distributed_batches`), and writes
+its results with `write_results`. Those names are importable from here too.
 
 This module imports no backend.
 """
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 import os
 import signal
 import socket
@@ -27,23 +27,42 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
-from anykeras.loops.distributed import params, replica_rows
+from anykeras.loops.distributed_batches import ReplicaBatches, replica_batches
+from anykeras.loops.distributed_job import (
+    ARRAYS,
+    FAULT_ENV,
+    FaultCallback,
+    die_if_told,
+    fault_rank,
+    load_initial_model,
+    load_job,
+    write_results,
+)
 
-#: A worker started with this variable set to its rank kills itself (SIGKILL) after its
-#: first training step: the tests' way to check that a dead worker fails the run.
-FAULT_ENV = "ANYKERAS_DISTRIBUTED_KILL_RANK"
+__all__ = [
+    "ARRAYS",
+    "COLLECTIVE_TIMEOUT",
+    "FAULT_ENV",
+    "FaultCallback",
+    "ReplicaBatches",
+    "die_if_told",
+    "fault_rank",
+    "launch",
+    "load_initial_model",
+    "load_job",
+    "replica_batches",
+    "write_results",
+]
+
 #: Seconds any one collective (or the start-up rendezvous) may wait for the others.
 COLLECTIVE_TIMEOUT = 300
 _LOOPBACK = "127.0.0.1"
-#: The arrays a job may hold, each saved as ``<name>.npy``.
-ARRAYS = ("x", "y", "x_val", "y_val")
 
 
 def launch(
@@ -226,165 +245,6 @@ def _stop(worker: subprocess.Popen[bytes]) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
-
-
-# What the workers share (each engine module calls these).
-
-
-def load_job(work: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """A worker's job and its arrays (memory-mapped: the workers share the pages).
-
-    It also seeds Keras's random generators with the job's random seed, the same in
-    every worker.
-    """
-    job = json.loads((work / "job.json").read_text(encoding="utf-8"))
-    keras.utils.set_random_seed(job["random_seed"])
-    arrays = {
-        name: np.load(work / f"{name}.npy", mmap_mode="r")
-        for name in ARRAYS
-        if (work / f"{name}.npy").exists()
-    }
-    return job, arrays
-
-
-class ReplicaBatches(keras.utils.PyDataset):
-    """One replica's slice of every global batch, epoch after epoch (`replica_rows`).
-
-    Integer inputs (uint8 multi-hot rows, say) become floatx batch by batch. Give it
-    to `keras.Model.fit` with ``shuffle=False`` and `follow_epochs` among the
-    callbacks, or read `epoch_batches` in a loop of your own.
-
-    Args:
-        x: Inputs, one row per sample (a memory-mapped array is fine).
-        y: Targets.
-        batch_size: The GLOBAL batch size.
-        part: This replica's number, from 0.
-        parts: Replicas that feed their own slices (1 when ``fit`` splits the batch).
-        seed: The epoch order's seed; ``None`` for the samples in order.
-
-    Example:
-    >>> x, y = np.arange(20, dtype="uint8").reshape(10, 2), np.arange(10)
-    >>> batches = ReplicaBatches(x, y, batch_size=4, part=1, parts=2)
-    >>> len(batches), batches[0][1].tolist(), batches[2][1].tolist(), batches[0][0].dtype
-    (3, [2, 3], [9], dtype('float32'))
-    """
-
-    def __init__(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        batch_size: int,
-        part: int = 0,
-        parts: int = 1,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.x, self.y = x, y
-        self.batch_size, self.part, self.parts, self.seed = batch_size, part, parts, seed
-        self.epoch = 0
-        self._rows: tuple[int, np.ndarray] | None = None
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.x) / self.batch_size)
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        if self._rows is None or self._rows[0] != self.epoch:
-            rows = replica_rows(
-                len(self.x), self.batch_size, self.part, self.parts, self.seed, self.epoch
-            )
-            self._rows = (self.epoch, rows)
-        local = self.batch_size // self.parts
-        rows = self._rows[1][index * local : (index + 1) * local]
-        x = np.asarray(self.x[rows])
-        if not np.issubdtype(x.dtype, np.floating):
-            x = x.astype(keras.config.floatx())
-        return x, np.asarray(self.y[rows])
-
-    def epoch_batches(self, epoch: int) -> Any:
-        """The batches of ``epoch``, in order."""
-        self.epoch = epoch
-        return (self[index] for index in range(len(self)))
-
-    def follow_epochs(self) -> keras.callbacks.Callback:
-        """A callback that keeps `epoch` equal to the epoch ``fit`` is running."""
-        return keras.callbacks.LambdaCallback(
-            on_epoch_begin=lambda epoch, _logs=None: setattr(self, "epoch", epoch)
-        )
-
-
-def replica_batches(
-    job: dict[str, Any], arrays: dict[str, np.ndarray], part: int, parts: int
-) -> tuple[ReplicaBatches, ReplicaBatches | None]:
-    """This replica's training batches (in the job's epoch order) and validation batches."""
-    batch_size = job["batch_size"]
-    train = ReplicaBatches(arrays["x"], arrays["y"], batch_size, part, parts, job["seed"])
-    if "x_val" not in arrays:
-        return train, None
-    return train, ReplicaBatches(arrays["x_val"], arrays["y_val"], batch_size, part, parts)
-
-
-def load_initial_model(work: Path) -> keras.Model:
-    """The model as the caller gave it (weights, loss, metrics, optimizer settings)."""
-    from anykeras.saving import load_model
-
-    with warnings.catch_warnings():
-        # An optimizer that has not trained yet has no state to load: Keras says so.
-        warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
-        return load_model(work / "initial.keras")
-
-
-def write_results(
-    work: Path,
-    rank: int,
-    model: keras.Model,
-    history: dict[str, list[float]],
-    engine: str,
-    replicas: int,
-    processes: int,
-    devices: list[str],
-    epoch_seconds: list[float],
-) -> None:
-    """A worker's output: the trained model file and the history; rank 0's are the result.
-
-    Every worker calls this, so that whatever saving computes runs in every process
-    (on JAX, an operation on a variable that spans processes is a collective that all
-    of them must enter); the other ranks' files are not read.
-    """
-    from anykeras.saving import save_model, write_json_atomically
-
-    suffix = "" if rank == 0 else f"-{rank}"
-    save_model(model, work / f"trained{suffix}.keras")
-    history = {key: [float(value) for value in values] for key, values in history.items()}
-    path = work / f"history{suffix}.json"
-    result = {
-        "history": history,
-        "params": params(engine, replicas, processes, devices, epoch_seconds),
-    }
-    write_json_atomically(path, result)
-
-
-def fault_rank() -> int | None:
-    """The rank told to die by `FAULT_ENV` (tests only), or ``None``."""
-    value = os.environ.get(FAULT_ENV)
-    return int(value) if value not in (None, "") else None
-
-
-def die_if_told(rank: int) -> None:
-    """SIGKILL this process if `FAULT_ENV` names ``rank``: no cleanup, as a crash."""
-    if fault_rank() == rank:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-class FaultCallback(keras.callbacks.Callback):
-    """Kills the worker of rank ``rank`` after its first batch when `FAULT_ENV` says so."""
-
-    def __init__(self, rank: int) -> None:
-        super().__init__()
-        self.rank = rank
-
-    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        """Die after the first batch, if told to."""
-        die_if_told(self.rank)
 
 
 def _worker_main(argv: list[str]) -> None:

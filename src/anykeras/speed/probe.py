@@ -29,11 +29,12 @@ from anykeras.builders import build
 from anykeras.data.encoding import multi_hot
 from anykeras.data.synthetic import imdb_like
 from anykeras.spec import ROUTES, ClassifierSpec, check_choice, check_int, check_number
+from anykeras.speed.word_routes import get_route
 from anykeras.training.batches import EpochOrder
 from anykeras.training.config import TrainConfig
 from anykeras.training.steps import compile_for
 
-__all__ = ["ProbeResult", "probe"]
+__all__ = ["ProbeResult", "ProbeSettings", "probe"]
 
 #: Reviews as long as IMDB's (238 words on average; imdb_like's defaults are shorter).
 _MIN_LENGTH, _MAX_LENGTH = 50, 430
@@ -65,19 +66,47 @@ class ProbeResult:
         return f"{steps} a step"
 
 
+@dataclasses.dataclass(frozen=True)
+class ProbeSettings:
+    """The work `probe` times, and how many steps it takes at least.
+
+    Attributes:
+        batch_size: Samples per step, as the run will train.
+        rows: Samples of synthetic data (steps cycle through its batches).
+        words: The vocabulary size.
+        hidden: Units of the hidden layers.
+        min_steps: Timed steps each candidate takes at least.
+        seed: Seed of the data and of the batches' order.
+
+    Raises:
+        ValueError: A number is out of range.
+    """
+
+    batch_size: int = 512
+    rows: int = 2048
+    words: int = 10_000
+    hidden: tuple[int, ...] = (16, 16)
+    min_steps: int = 3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        checked = {
+            "batch_size": check_int("batch_size", self.batch_size),
+            "rows": check_int("rows", self.rows),
+            "words": check_int("words", self.words),
+            "hidden": tuple(check_int("hidden", units) for units in self.hidden),
+            "min_steps": check_int("min_steps", self.min_steps),
+            "seed": check_int("seed", self.seed, minimum=0),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
+
+
 _CACHE: dict[tuple[Any, ...], ProbeResult] = {}
 
 
 def probe(
-    candidates: Sequence[str] = ("compact", "sparse"),
-    *,
-    budget: float = 1.5,
-    batch_size: int = 512,
-    rows: int = 2048,
-    words: int = 10_000,
-    hidden: tuple[int, ...] = (16, 16),
-    min_steps: int = 3,
-    seed: int = 0,
+    candidates: Sequence[str] = ("compact", "sparse"), *, budget: float = 1.5, **settings: Any
 ) -> ProbeResult:
     """Time a few training steps of each candidate route; the fastest is the choice.
 
@@ -92,12 +121,9 @@ def probe(
         budget: Seconds the probe may take in all. It stops taking timed steps once the
             budget is spent and every candidate has ``min_steps`` of them, or once each
             has 25 (building and compiling the models come first, and count).
-        batch_size: Samples per step, as the run will train.
-        rows: Samples of synthetic data (steps cycle through its batches).
-        words: The vocabulary size.
-        hidden: Units of the hidden layers.
-        min_steps: Timed steps each candidate takes at least.
-        seed: Seed of the data and of the batches' order.
+        **settings: The fields of `ProbeSettings`, by keyword: ``batch_size`` (512),
+            ``rows`` (2048), ``words`` (10,000), ``hidden`` ((16, 16)), ``min_steps``
+            (3) and ``seed`` (0).
 
     Returns:
         A `ProbeResult`.
@@ -109,44 +135,26 @@ def probe(
     if not candidates:
         raise ValueError("probe needs at least one candidate route. Received: candidates=()")
     budget = check_number("budget", budget)
-    settings = (
-        check_int("batch_size", batch_size),
-        check_int("rows", rows),
-        check_int("words", words),
-        tuple(check_int("hidden", units) for units in hidden),
-        check_int("min_steps", min_steps),
-        check_int("seed", seed, minimum=0),
-    )
-    key = (keras.backend.backend(), candidates, budget, *settings)
+    work = ProbeSettings(**settings)
+    key = (keras.backend.backend(), candidates, budget, work)
     if key not in _CACHE:
-        _CACHE[key] = _race(candidates, budget, *settings)
+        _CACHE[key] = _race(candidates, budget, work)
     return _CACHE[key]
 
 
-def _race(
-    candidates: tuple[str, ...],
-    budget: float,
-    batch_size: int,
-    rows: int,
-    words: int,
-    hidden: tuple[int, ...],
-    min_steps: int,
-    seed: int,
-) -> ProbeResult:
-    from anykeras.speed.routes import get_route  # routes import this module
-
+def _race(candidates: tuple[str, ...], budget: float, work: ProbeSettings) -> ProbeResult:
     started = time.perf_counter()
     (sequences, y), _ = imdb_like(
-        rows, 0, words, seed, min_length=_MIN_LENGTH, max_length=_MAX_LENGTH
+        work.rows, 0, work.words, work.seed, min_length=_MIN_LENGTH, max_length=_MAX_LENGTH
     )
-    x, y = multi_hot(sequences, words, dtype="uint8"), y.astype("float32")
-    spec = ClassifierSpec(input_shape=(words,), hidden=hidden)
+    x, y = multi_hot(sequences, work.words, dtype="uint8"), y.astype("float32")
+    spec = ClassifierSpec(input_shape=(work.words,), hidden=work.hidden)
     steps = {}
     for name in candidates:
         route = get_route(name)
         model = route.model(spec, "functional", build(spec, "functional"))
         compile_for(model, spec, TrainConfig(), **route.compile_options())
-        data, _ = route.batches(route.inputs(x), y, batch_size, EpochOrder(seed))
+        data, _ = route.batches(route.inputs(x), y, work.batch_size, EpochOrder(work.seed))
         if isinstance(data, keras.utils.PyDataset):
             batches = [data[i] for i in range(len(data))]
         else:  # what `anykeras.loops.feed` made of one (a tf.data.Dataset)
@@ -161,7 +169,9 @@ def _race(
             model.train_on_batch(*batch)
             seconds[name].append(time.perf_counter() - start)
         taken = min(map(len, seconds.values()))
-        if taken >= _ENOUGH or (taken >= min_steps and time.perf_counter() - started >= budget):
+        if taken >= _ENOUGH or (
+            taken >= work.min_steps and time.perf_counter() - started >= budget
+        ):
             break
     choice = min(candidates, key=lambda name: statistics.median(seconds[name]))
     return ProbeResult(choice, seconds, time.perf_counter() - started)

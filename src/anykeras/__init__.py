@@ -22,113 +22,20 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0.dev0"
 
-# public name -> module that defines it
-_EXPORTS = {
-    "STYLES": "anykeras.spec",
-    "Classifier": "anykeras.builders",
-    "build": "anykeras.builders",
-    "ConvSpec": "anykeras.spec",
-    "ConvClassifier": "anykeras.builders",
-    "SequenceSpec": "anykeras.spec",
-    "SequenceClassifier": "anykeras.builders",
-    "ClassifierSpec": "anykeras.spec",
-    "MultiHot": "anykeras.layers",
-    "SimpleDense": "anykeras.layers",
-    "SparseDense": "anykeras.layers",
-    "BACKENDS": "anykeras.spec",
-    "DATASETS": "anykeras.spec",
-    "ROUTES": "anykeras.spec",
-    "DivergedError": "anykeras.training.callbacks",
-    "EpochOrder": "anykeras.training.batches",
-    "choose_route": "anykeras.speed",
-    "get_route": "anykeras.speed",
-    "build_sparse": "anykeras.builders.sparse",
-    "load_model": "anykeras.saving",
-    "save_model": "anykeras.saving",
-    "DataFileError": "anykeras.data",
-    "TrainConfig": "anykeras.training.config",
-    "WorkflowResult": "anykeras.training.workflow",
-    "compile_model": "anykeras.training",
-    "fit": "anykeras.training",
-    "best_epoch": "anykeras.training",
-    "retrain": "anykeras.training",
-    "evaluate": "anykeras.training",
-    "run_workflow": "anykeras.training.workflow",
-    "k_fold": "anykeras.training",
-    "CallbackConfig": "anykeras.training.callbacks",
-    "RootMeanSquaredError": "anykeras.metrics",
-    "two_branch": "anykeras.builders.topologies",
-    "multi_head": "anykeras.builders.topologies",
-    "inception_classifier": "anykeras.builders.topologies",
-    "data_parallel": "anykeras.loops.distributed",
-    "build_custom_step_model": "anykeras.loops",
-    "train_from_scratch": "anykeras.loops",
-    "DataNotFoundError": "anykeras.data",
-    "UntrustedFileError": "anykeras.data",
-    "Recipe": "anykeras.training.recipes",
-    "get_recipe": "anykeras.training.recipes",
-    "train_and_evaluate": "anykeras.training.recipes",
-}
-
-__all__ = [
-    "BACKENDS",
-    "DATASETS",
-    "ROUTES",
-    "STYLES",
-    "CallbackConfig",
-    "Classifier",
-    "ClassifierSpec",
-    "ConvClassifier",
-    "ConvSpec",
-    "DataFileError",
-    "DataNotFoundError",
-    "DivergedError",
-    "EpochOrder",
-    "MultiHot",
-    "Recipe",
-    "RootMeanSquaredError",
-    "SequenceClassifier",
-    "SequenceSpec",
-    "SimpleDense",
-    "SparseDense",
-    "TrainConfig",
-    "UntrustedFileError",
-    "WorkflowResult",
-    "__version__",
-    "best_epoch",
-    "build",
-    "build_custom_step_model",
-    "build_sparse",
-    "choose_route",
-    "compile_model",
-    "data_parallel",
-    "evaluate",
-    "fit",
-    "get_recipe",
-    "get_route",
-    "inception_classifier",
-    "k_fold",
-    "load_model",
-    "multi_head",
-    "retrain",
-    "run_workflow",
-    "save_model",
-    "train_and_evaluate",
-    "train_from_scratch",
-    "two_branch",
-]
-
+# The public names, listed once: type checkers read these imports, and at run time
+# `lazy_exports` reads them from this file, so that each is imported on first use.
 if TYPE_CHECKING:
     from anykeras.builders import Classifier, ConvClassifier, SequenceClassifier, build
     from anykeras.builders.sparse import build_sparse
     from anykeras.builders.topologies import inception_classifier, multi_head, two_branch
-    from anykeras.data import DataNotFoundError, UntrustedFileError
+    from anykeras.data import DataFileError, DataNotFoundError, UntrustedFileError
     from anykeras.layers import MultiHot, SimpleDense, SparseDense
     from anykeras.loops import build_custom_step_model, train_from_scratch
     from anykeras.loops.distributed import data_parallel
     from anykeras.metrics import RootMeanSquaredError
+    from anykeras.run import train_and_evaluate
     from anykeras.saving import load_model, save_model
     from anykeras.spec import (
         BACKENDS,
@@ -140,21 +47,41 @@ if TYPE_CHECKING:
         SequenceSpec,
     )
     from anykeras.speed import choose_route, get_route
-    from anykeras.training import (
-        CallbackConfig,
-        DivergedError,
-        EpochOrder,
-        TrainConfig,
-        WorkflowResult,
-        best_epoch,
-        compile_model,
-        evaluate,
-        fit,
-        k_fold,
-        retrain,
-        run_workflow,
-    )
-    from anykeras.training.recipes import Recipe, get_recipe, train_and_evaluate
+    from anykeras.training.batches import EpochOrder
+    from anykeras.training.callbacks import CallbackConfig, DivergedError
+    from anykeras.training.config import TrainConfig
+    from anykeras.training.recipes import Dataset, Recipe, get_recipe
+    from anykeras.training.run_config import RunConfig
+    from anykeras.training.steps import best_epoch, compile_model, evaluate, fit, k_fold, retrain
+    from anykeras.training.workflow import WorkflowResult, run_workflow
+
+
+def lazy_exports(path: str) -> dict[str, str]:
+    """``{name: module}`` of the ``if TYPE_CHECKING:`` imports of the facade at ``path``.
+
+    A facade (``anykeras``, ``anykeras.training``, ``anykeras.testing``) lists each
+    public name once, as such an import; its ``__getattr__`` imports them from there.
+
+    Example:
+    >>> lazy_exports(__file__)["build"]
+    'anykeras.builders'
+    """
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    guarded = (n for n in tree.body if isinstance(n, ast.If))
+    blocks = [n.body for n in guarded if getattr(n.test, "id", "") == "TYPE_CHECKING"]
+    return {
+        alias.asname or alias.name: str(node.module)
+        for node in (statement for block in blocks for statement in block)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+_EXPORTS = lazy_exports(__file__)
+__all__ = ["__version__", *sorted(_EXPORTS)]
 
 
 def __getattr__(name: str) -> Any:

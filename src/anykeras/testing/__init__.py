@@ -33,33 +33,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "Finding",
-    "PairResult",
-    "PortabilityReport",
-    "assert_backend_agnostic",
-    "assert_same_model",
-    "assert_save_reload",
-    "check_golden",
-    "check_portable",
-    "find_backend_code",
-    "make_golden",
-    "nox_sessions",
-]
-
-_EXPORTS = {
-    "Finding": "anykeras.testing.lint",
-    "PairResult": "anykeras.testing.report",
-    "PortabilityReport": "anykeras.testing.report",
-    "assert_backend_agnostic": "anykeras.testing.lint",
-    "assert_same_model": "anykeras.testing.same_model",
-    "assert_save_reload": "anykeras.testing.save_reload",
-    "check_golden": "anykeras.testing.golden",
-    "check_portable": "anykeras.testing.portable",
-    "find_backend_code": "anykeras.testing.lint",
-    "make_golden": "anykeras.testing.golden",
-    "nox_sessions": "anykeras.testing.sessions",
-}
+from anykeras import lazy_exports
 
 if TYPE_CHECKING:
     from anykeras.testing.golden import check_golden, make_golden
@@ -69,6 +43,10 @@ if TYPE_CHECKING:
     from anykeras.testing.same_model import assert_same_model
     from anykeras.testing.save_reload import assert_save_reload
     from anykeras.testing.sessions import nox_sessions
+
+
+_EXPORTS = lazy_exports(__file__)  # the names of the imports above, each listed once
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

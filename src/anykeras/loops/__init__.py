@@ -37,15 +37,14 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import keras
 import numpy as np
 
 from anykeras.loops.kernels import (
+    backend_module,
     feed,
     gather_sum,
     predict,
@@ -55,6 +54,7 @@ from anykeras.loops.kernels import (
     using_threads,
 )
 from anykeras.spec import BACKENDS, ClassifierSpec, check_int
+from anykeras.training.batches import check_samples
 
 __all__ = [
     "BACKENDS",
@@ -75,50 +75,9 @@ __all__ = [
 ]
 
 
-def check_samples(x: np.ndarray, y: np.ndarray, x_name: str = "x", y_name: str = "y") -> None:
-    """Raise a `ValueError` unless ``x`` and ``y`` hold the same, non-zero number of samples.
-
-    Example:
-    >>> check_samples(np.zeros((3, 2)), np.zeros(2))
-    Traceback (most recent call last):
-    ...
-    ValueError: x and y must hold the same, non-zero number of samples. Received: len(x)=3, len(y)=2
-    """
-    if len(x) != len(y) or len(x) == 0:
-        raise ValueError(
-            f"{x_name} and {y_name} must hold the same, non-zero number of samples. "
-            f"Received: len({x_name})={len(x)}, len({y_name})={len(y)}"
-        )
-
-
 def batch_size_of(x: Any) -> int:
     """Samples in the batch, as Keras's trainer counts them (the first input's rows)."""
     return next(i for i in keras.tree.flatten(x) if i is not None).shape[0]
-
-
-def backend_module() -> ModuleType:
-    """Import and return ``anykeras.loops.<backend>`` for the running Keras backend.
-
-    Returns:
-        The module that holds the current backend's ``CustomStepModel`` and
-        ``train_epochs``.
-
-    Raises:
-        NotImplementedError: The backend is not one of `BACKENDS` (e.g. ``"numpy"``,
-            which cannot train).
-
-    Example:
-    >>> import keras
-    >>> backend_module().__name__ == f"anykeras.loops.{keras.backend.backend()}"
-    True
-    """
-    name = keras.backend.backend()
-    if name not in BACKENDS:
-        raise NotImplementedError(
-            f"anykeras.loops supports the backends {BACKENDS}. "
-            f"Received: keras.backend.backend()={name!r}"
-        )
-    return importlib.import_module(f"{__name__}.{name}")
 
 
 def custom_step_model_class() -> type[keras.Model]:

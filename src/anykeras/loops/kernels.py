@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from anykeras.spec import check_int
+from anykeras.spec import BACKENDS, check_int
 
 __all__ = [
     "feed",
@@ -37,11 +38,29 @@ __all__ = [
 ]
 
 
-def _backend() -> ModuleType:
-    """``anykeras.loops.<backend>`` for the current backend."""
-    from anykeras.loops import backend_module  # the package imports this module first
+def backend_module() -> ModuleType:
+    """Import and return ``anykeras.loops.<backend>`` for the running Keras backend.
 
-    return backend_module()
+    Returns:
+        The module that holds the current backend's ``CustomStepModel`` and
+        ``train_epochs``.
+
+    Raises:
+        NotImplementedError: The backend is not one of `BACKENDS` (e.g. ``"numpy"``,
+            which cannot train).
+
+    Example:
+    >>> import keras
+    >>> backend_module().__name__ == f"anykeras.loops.{keras.backend.backend()}"
+    True
+    """
+    name = keras.backend.backend()
+    if name not in BACKENDS:
+        raise NotImplementedError(
+            f"anykeras.loops supports the backends {BACKENDS}. "
+            f"Received: keras.backend.backend()={name!r}"
+        )
+    return importlib.import_module(f"anykeras.loops.{name}")
 
 
 def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
@@ -72,7 +91,7 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int) -> Any:
     """
     data = keras.ops.convert_to_tensor(data)
     segment_ids = keras.ops.convert_to_tensor(segment_ids, dtype="int32")
-    return _backend().segment_sum(data, segment_ids, num_segments)
+    return backend_module().segment_sum(data, segment_ids, num_segments)
 
 
 def gather_sum(table: Any, ids: Any, segment_ids: Any, num_segments: int, pad_id: int = 0) -> Any:
@@ -111,7 +130,7 @@ def gather_sum(table: Any, ids: Any, segment_ids: Any, num_segments: int, pad_id
     table = keras.ops.convert_to_tensor(table)
     ids = keras.ops.convert_to_tensor(ids, dtype="int32")
     segment_ids = keras.ops.convert_to_tensor(segment_ids, dtype="int32")
-    own = getattr(_backend(), "gather_sum", None)
+    own = getattr(backend_module(), "gather_sum", None)
     if own is not None:
         return own(table, ids, segment_ids, num_segments, pad_id)
     ops = keras.ops
@@ -142,7 +161,7 @@ def feed(dataset: keras.utils.PyDataset) -> Any:
     >>> len(model.fit(feed(batches), epochs=2, shuffle=False, verbose=0).history["loss"])
     2
     """
-    return _backend().feed(dataset)
+    return backend_module().feed(dataset)
 
 
 def predict(model: keras.Model, x: Any, batch_size: int = 512) -> np.ndarray:
@@ -170,7 +189,7 @@ def predict(model: keras.Model, x: Any, batch_size: int = 512) -> np.ndarray:
     True
     """
     check_int("batch_size", batch_size)
-    forward = _backend().forward(model)
+    forward = backend_module().forward(model)
     if isinstance(x, keras.utils.PyDataset):
         batches = (x[index][0] for index in range(len(x)))
     else:
@@ -191,7 +210,7 @@ def threads() -> int | None:
     >>> count is None or count >= 0
     True
     """
-    return _backend().threads()
+    return backend_module().threads()
 
 
 def set_threads(count: int) -> bool:
@@ -216,7 +235,7 @@ def set_threads(count: int) -> bool:
     True
     >>> _ = set_threads(before) if before else None
     """
-    return bool(_backend().set_threads(check_int("count", count)))
+    return bool(backend_module().set_threads(check_int("count", count)))
 
 
 @contextlib.contextmanager

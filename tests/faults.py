@@ -143,10 +143,14 @@ class Injector:
             return
         from anykeras.training import workflow
 
-        def retrain(*args: Any, **kwargs: Any) -> Any:
-            die()
+        fit_phase = workflow.fit_phase
 
-        workflow.retrain_model = retrain
+        def killing_fit_phase(model: Any, spec: Any, train: Any, config: Any, phase: Any) -> Any:
+            if phase.name == "retrain":
+                die()
+            return fit_phase(model, spec, train, config, phase)
+
+        workflow.fit_phase = killing_fit_phase
 
     def _kill_while_saving_results(self) -> None:
         if self.point != "results":

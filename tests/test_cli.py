@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import pytest
 
+from anykeras import RunConfig
 from anykeras.cli import main
 from anykeras.speed import FASTEST
 
@@ -90,7 +91,7 @@ def test_train_on_2_processes_gives_the_one_device_results(plain_run, tmp_path):
         "--epochs", "3", "--out", str(out), *QUICK,
     )  # fmt: skip
     assert code == 0, stderr
-    assert "plain route (data-parallel on 2 replicas: " in stdout
+    assert "data-parallel route (data-parallel on 2 replicas: " in stdout
     assert_same_run(out, plain_run[0])
     assert keras.saving.load_model(out / "model.keras").count_params() > 0
 
@@ -173,7 +174,8 @@ def test_predict_scores_typed_reviews(quick_run, shared_file, tmp_path):
         (["train", "--route", "fast", "--out", "x"], "invalid choice: 'fast'"),
         (
             ["train", "--quick", "--dataset", "housing", "--route", "sparse", "--out", "x"],
-            "--route sparse: route 'sparse' needs multi-hot word inputs (IMDB or Reuters)",
+            "the sparse route reads multi-hot word rows (the imdb and reuters recipes); other "
+            "data takes the plain route. Received: --dataset housing, --route sparse",
         ),
         (
             ["train", "--quick", "--path", "sparse", "--checkpoint", "--out", "x"],
@@ -181,7 +183,8 @@ def test_predict_scores_typed_reviews(quick_run, shared_file, tmp_path):
         ),
         (
             ["train", "--quick", "--processes", "2", "--route", "sparse", "--out", "x"],
-            "--processes 2 trains the plain route (the faster routes run on one device)",
+            "data-parallel training takes the plain route (the faster routes run on one "
+            "device). Received: --processes 2, --route sparse",
         ),
         (
             [
@@ -195,11 +198,28 @@ def test_predict_scores_typed_reviews(quick_run, shared_file, tmp_path):
                 "--out",
                 "x",
             ],
-            "--processes 2 trains in worker processes, where --early-stopping, --backup cannot run",
+            "data-parallel training runs in worker processes, where early stopping, backup "
+            "cannot run; drop them, or train on one device. Received: --processes 2, "
+            "--early-stopping 0, --backup",
         ),
         (
             ["train", "--quick", "--devices", "2", "--processes", "2", "--out", "x"],
-            "--devices 2: devices=2, processes=2 is not supported on",
+            "one of devices and processes may be more than 1, not both. "
+            "Received: --devices 2, --processes 2",
+        ),
+        (
+            ["train", "--quick", "--dataset", "housing", "--processes", "2", "--out", "x"],
+            "k-fold validation (4 folds, the housing recipe's way) trains on one device. "
+            "Received: --processes 2",
+        ),
+        (
+            ["train", "--quick", "--processes", "3", "--out", "x"],
+            "the batch size must split evenly over the 3 replicas. "
+            "Received: --batch-size 512, --processes 3",
+        ),
+        (
+            ["train", "--quick", "--processes", "2", "--tensorboard", "--out", "x"],
+            "where tensorboard cannot run; drop it, or train on one device",
         ),
         (["train", "--quick", "--devices", "0", "--out", "x"], "expected a positive integer"),
     ],
@@ -213,6 +233,35 @@ def test_usage_errors_exit_2_with_one_clear_message(args, message, tmp_path, mon
     assert "Traceback" not in stderr
     assert stdout == ""
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_sweep_refuses_an_out_that_is_a_file_before_training(tmp_path):
+    taken = tmp_path / "table.md"
+    taken.write_text("mine\n")
+    code, stdout, stderr = run("sweep", "--out", str(taken), "--backend", BACKEND, *QUICK)
+    assert (code, stdout) == (2, "")
+    assert stderr == f"anykeras sweep: error: --out {taken} is a file; give a folder\n"
+    assert taken.read_text() == "mine\n"
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch trains one device per process")
+def test_devices_on_torch_is_refused_before_the_data_is_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANYKERAS_DATA_DIR", str(tmp_path / "no-data"))  # read: exit 1
+    code, _, stderr = run("train", "--devices", "2", "--out", str(tmp_path / "x"))
+    assert code == 2
+    assert stderr.startswith(
+        "anykeras train: error: --devices 2, --processes 1 is not supported on torch"
+    )
+
+
+def test_the_run_settings_in_metrics_are_typed_values(quick_run):
+    out, _ = quick_run
+    settings = json.loads((out / "metrics.json").read_text())["settings"]
+    assert settings["early_stopping"] is None
+    assert settings["epochs"] == 3
+    assert settings["checkpoint"] is False
+    assert settings["recipe"] == "imdb"
+    assert RunConfig.from_dict(settings).to_dict() == settings
 
 
 def test_an_unknown_command_and_the_version():

@@ -352,6 +352,45 @@ def test_each_room_imports_only_the_rooms_above_it():
     assert wrong == []
 
 
+def module_file(module: str) -> Path:
+    """The file of ``anykeras.x.y``: ``x/y.py`` or ``x/y/__init__.py`` under the package."""
+    path = PACKAGE.joinpath(*module.split(".")[1:])
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def imported_on_load(root: str) -> set[str]:
+    """Every anykeras module that importing ``root`` runs (module-level imports only)."""
+    seen: set[str] = set()
+    todo = [root]
+    while todo:
+        module = todo.pop()
+        if module in seen or module == "anykeras":
+            continue
+        seen.add(module)
+        parts = module.split(".")
+        todo += [".".join(parts[:i]) for i in range(2, len(parts))]  # its packages run first
+        for node in ast.parse(module_file(module).read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("anykeras"):
+                todo.append(str(node.module))
+                for alias in node.names:  # `from anykeras.data import imdb`: a module
+                    if module_file(f"{node.module}.{alias.name}").is_file():
+                        todo.append(f"{node.module}.{alias.name}")
+            elif isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.startswith("anykeras.")]
+    return seen
+
+
+def test_the_reading_order_names_every_module_of_the_courses_path():
+    text = section(DOCS / "architecture.md", "## Read the code in the course's order")
+    named = set(re.findall(r"`([a-z_/]+\.py)`", text))
+    path = {
+        module_file(m).relative_to(PACKAGE).as_posix() for m in imported_on_load("anykeras.run")
+    }
+    assert "training/steps.py" in path  # the walk follows the imports
+    assert sorted(path - named) == []
+    assert not {p for p in path if p.startswith(("speed/", "loops/"))}
+
+
 def test_api_pages_document_every_public_module():
     documented = []
     for page in sorted((DOCS / "api").glob("*.md")):

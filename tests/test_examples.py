@@ -56,6 +56,9 @@ def test_imdb_binary(tmp_path):
     )
     [score] = results["new_reviews"].values()  # a decoded test review, typed back in
     assert 0 <= score <= 1
+    one_call = json.loads((tmp_path / "one_call" / "metrics.json").read_text())
+    assert one_call["test_accuracy"] == results["one_call"]["test_accuracy"] > 0.8
+    assert one_call["validation_epochs"] == 3
 
 
 def test_reuters_multiclass(tmp_path):

@@ -14,7 +14,7 @@ from anykeras.data.encoding import multi_hot, unique_ids
 from anykeras.data.synthetic import imdb_like
 from anykeras.speed import get_route
 from anykeras.speed.packed import PackedBatches
-from anykeras.training import EpochOrder, TrainConfig, compile_model, fit
+from anykeras.training import EpochOrder, Phase, TrainConfig, compile_model, fit, fit_phase
 
 BACKEND = keras.backend.backend()
 WORDS = 200
@@ -109,7 +109,8 @@ def test_training_on_packed_batches_equals_dense_fit(reviews, shuffle):
     rows, val_rows = multi_hot(x, WORDS, dtype="uint8"), multi_hot(x_val, WORDS, dtype="uint8")
     expected = fit(dense, SPEC, rows, y, config, (val_rows, y_val)).history
     route = get_route("sparse").__class__("packed")
-    got = fit(sparse, SPEC, rows, y, config, (val_rows, y_val), route=route).history
+    phase = Phase(route=route, validation_data=(val_rows, y_val))
+    got = fit_phase(sparse, SPEC, (rows, y), config, phase).history
     assert sorted(got) == ["accuracy", "loss", "val_accuracy", "val_loss"]
     for key, values in expected.items():
         np.testing.assert_allclose(got[key], values, rtol=0, atol=1e-5, err_msg=key)
@@ -147,7 +148,12 @@ def test_a_pad_id_outside_the_vocabulary():
         (np.zeros(4, "int32"), None, 2, "as unique_ids makes them. Received: shape (4,)"),
         (np.zeros((2, 3), "float32"), None, 2, "Received: shape (2, 3) and dtype float32"),
         (np.array([[1, 2], [3, 3]]), None, 2, "Received: row 1 repeats id 3"),
-        (np.array([[1, 2]]), np.zeros(2), 2, "same number of rows. Received: 1 and 2"),
+        (
+            np.array([[1, 2]]),
+            np.zeros(2),
+            2,
+            "same, non-zero number of samples. Received: len(ids)=1, len(y)=2",
+        ),
         (np.array([[1, 2]]), None, 0, "batch_size must be a positive integer. Received: "),
     ],
 )

@@ -235,8 +235,8 @@ fit_tiny(sys.argv[3])
 
 def fit_tiny(backup_dir: str | None) -> tuple[list[np.ndarray], dict[str, list[float]]]:
     """`fit` a tiny model for 6 epochs of 6 shuffled batches: (weights, history)."""
-    from anykeras import CallbackConfig, ClassifierSpec, TrainConfig, fit
-    from anykeras.training import new_model
+    from anykeras import CallbackConfig, ClassifierSpec, TrainConfig
+    from anykeras.training import Phase, fit_phase, new_model
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(256, 20)).astype("float32")
@@ -245,7 +245,7 @@ def fit_tiny(backup_dir: str | None) -> tuple[list[np.ndarray], dict[str, list[f
     config = TrainConfig(epochs=6, batch_size=32, validation_size=64, seed=1,
                          callbacks=CallbackConfig(backup_dir=backup_dir))  # fmt: skip
     model = new_model(spec, "functional", config.seed)
-    history = fit(model, spec, x, y, config, phase="validation")
+    history = fit_phase(model, spec, (x, y), config, Phase("validation"))
     return model.get_weights(), history.history
 
 

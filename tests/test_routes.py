@@ -6,31 +6,31 @@ import keras
 import numpy as np
 import pytest
 
+from anykeras import RunConfig, train_and_evaluate
 from anykeras.builders import build
 from anykeras.data.encoding import unique_ids
 from anykeras.spec import ROUTES, ClassifierSpec
 from anykeras.speed import FASTEST, SPARSE_LAYOUTS, choose_route, get_route, ids_from_rows
-from anykeras.training import PLAIN, TrainConfig, compile_for
-from anykeras.training.recipes import get_recipe, quick, train_and_evaluate
+from anykeras.training import PLAIN, TrainConfig, compile_model
+from anykeras.training.recipes import get_recipe, quick
 
 BACKEND = keras.backend.backend()
 
 
 @pytest.fixture(scope="module")
-def recipe():
+def data():
+    return quick(get_recipe("imdb")).dataset()
+
+
+@pytest.fixture(scope="module")
+def recipe(data):
     """Quick IMDB: 2,000 synthetic reviews, 10,000 words, 3 epochs, a quarter held out."""
-    imdb = quick(get_recipe("imdb"))
-    return imdb.replace(config=imdb.config.replace(epochs=3))
+    return RunConfig(recipe="imdb", quick=True, epochs=3, data=data, route="plain")
 
 
 @pytest.fixture(scope="module")
-def data(recipe):
-    return recipe.dataset()
-
-
-@pytest.fixture(scope="module")
-def plain(recipe, data):
-    return train_and_evaluate(recipe, "functional", data)
+def plain(recipe):
+    return train_and_evaluate(recipe)
 
 
 def assert_same_weights(got, expected, atol):
@@ -41,7 +41,7 @@ def assert_same_weights(got, expected, atol):
 
 
 def test_compact_route_gives_the_plain_results_bit_for_bit(recipe, data, plain):
-    compact = train_and_evaluate(recipe, "functional", data, get_route("compact"))
+    compact = train_and_evaluate(recipe.replace(route="compact"))
     assert compact.route == "compact"
     assert compact.history == plain.history
     assert compact.best_epoch == plain.best_epoch
@@ -52,8 +52,9 @@ def test_compact_route_gives_the_plain_results_bit_for_bit(recipe, data, plain):
 @pytest.mark.parametrize(("style", "layout"), [("functional", "packed"), ("subclassed", "padded")])
 def test_sparse_route_gives_the_plain_results_and_a_dense_model(recipe, data, plain, style, layout):
     """Both layouts, on every backend: the seeded order makes packed batches exact everywhere."""
-    plain_style = plain if style == "functional" else train_and_evaluate(recipe, style, data)
-    sparse = train_and_evaluate(recipe, style, data, get_route("sparse").__class__(layout))
+    recipe = recipe.replace(style=style)
+    plain_style = plain if style == "functional" else train_and_evaluate(recipe)
+    sparse = train_and_evaluate(recipe.replace(route=get_route("sparse").__class__(layout)))
     assert sorted(sparse.history) == sorted(plain_style.history)
     for key, values in plain_style.history.items():
         assert len(sparse.history[key]) == 3
@@ -70,11 +71,11 @@ def test_sparse_route_gives_the_plain_results_and_a_dense_model(recipe, data, pl
 @pytest.mark.parametrize("route", ["compact", "sparse"])
 def test_reuters_routes_give_the_plain_results(route):
     """46 classes, integer labels, 64-unit layers: the same agreement as IMDB's."""
-    reuters = quick(get_recipe("reuters"))
-    reuters = reuters.replace(config=reuters.config.replace(epochs=2), retrain_epochs=1)
-    data = reuters.dataset()
-    plain = train_and_evaluate(reuters, "sequential", data)
-    fast = train_and_evaluate(reuters, "sequential", data, get_route(route))
+    reuters = RunConfig(recipe="reuters", quick=True, style="sequential", epochs=2,
+                        retrain_epochs=1, route="plain")  # fmt: skip
+    reuters = reuters.replace(data=reuters.base_recipe().dataset())
+    plain = train_and_evaluate(reuters)
+    fast = train_and_evaluate(reuters.replace(route=route))
     atol = 0 if route == "compact" else 1e-5
     for key, values in plain.history.items():
         np.testing.assert_allclose(fast.history[key], values, rtol=0, atol=atol, err_msg=key)
@@ -110,14 +111,17 @@ def test_ids_from_rows_equal_unique_ids():
 
 
 def test_recipes_that_are_not_words_take_only_the_plain_route():
-    housing = quick(get_recipe("housing"))
-    data = housing.dataset()
+    housing = RunConfig(recipe="housing", quick=True, folds=None)
+    data = housing.base_recipe().dataset()
     assert data.x_train.dtype == np.float32
+    with pytest.raises(ValueError, match=r"the compact route reads multi-hot word rows"):
+        housing.replace(route="compact")  # the recipe's rows: refused before they are read
+    mine = RunConfig(spec=housing.model_spec(), data=data, validation_size=0.25)
     with pytest.raises(ValueError, match=r"needs multi-hot word rows.*dtype float32"):
-        train_and_evaluate(housing.replace(folds=None), data=data, route=get_route("compact"))
-    imdb = quick(get_recipe("imdb"))
+        train_and_evaluate(mine.replace(route="compact"))  # your rows: checked once read
+    imdb = RunConfig(recipe="imdb", quick=True, folds=2, validation_size=None)
     with pytest.raises(ValueError, match="k-fold validation takes the plain route"):
-        train_and_evaluate(imdb.replace(folds=2), route=get_route("compact"))
+        train_and_evaluate(imdb.replace(route="compact"))
 
 
 def test_auto_takes_the_fastest_route_measured_for_the_backend():
@@ -165,7 +169,7 @@ def test_sparse_model_starts_from_the_plain_weights_and_delivers_them(layout):
     assert sparse.input_shape == ((None, 2, None) if layout == "packed" else (None, None))
     assert_same_weights(sparse.get_weights(), dense.get_weights(), atol=0)
     config = TrainConfig(loss="mse")
-    delivered = route.deliver(sparse, spec, "sequential", lambda m: compile_for(m, spec, config))
+    delivered = route.deliver(sparse, spec, "sequential", lambda m: compile_model(m, spec, config))
     assert delivered.input_shape == (None, 30)
     assert delivered.loss == "mse"
     assert_same_weights(delivered.get_weights(), dense.get_weights(), atol=0)

@@ -324,7 +324,7 @@ def test_the_sparse_route_runs_several_steps_per_call_unless_a_callback_watches_
     from anykeras.speed import STEPS_PER_EXECUTION, SparseRoute
     from anykeras.training import TrainConfig
     from anykeras.training.callbacks import BatchLossHistory
-    from anykeras.training.steps import fit
+    from anykeras.training.steps import Phase, fit_phase
 
     spec = ClassifierSpec(input_shape=(200,), hidden=(4,))
     (x, y), _ = imdb_like(200, 0, 200, seed=0)
@@ -333,11 +333,12 @@ def test_the_sparse_route_runs_several_steps_per_call_unless_a_callback_watches_
     steps = STEPS_PER_EXECUTION.get(BACKEND, 1)
     route = SparseRoute()
     quiet = route.model(spec, "functional", build_sparse(spec))
-    fit(quiet, spec, rows, y.astype("float32"), config, route=route)
+    fit_phase(quiet, spec, (rows, y.astype("float32")), config, Phase(route=route))
     assert quiet.steps_per_execution == steps
     watched = route.model(spec, "functional", build_sparse(spec))
     losses = BatchLossHistory()
-    fit(watched, spec, rows, y.astype("float32"), config, route=route, callbacks=[losses])
+    phase = Phase(route=route, callbacks=(losses,))
+    fit_phase(watched, spec, (rows, y.astype("float32")), config, phase)
     assert watched.steps_per_execution == 1  # the callback sees every batch
     assert [len(epoch) for epoch in losses.losses] == [5, 5]
 

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from anykeras import ClassifierSpec
+from anykeras import ClassifierSpec, Dataset, RunConfig
 from anykeras.training import (
     TrainConfig,
     best_epoch,
@@ -20,6 +20,7 @@ from anykeras.training import (
     new_model,
     retrain,
     run_workflow,
+    workflow,
 )
 from anykeras.training.callbacks import BatchLossHistory, CallbackConfig, make_callbacks
 
@@ -53,7 +54,9 @@ def test_hold_out_refuses_splits_that_leave_a_side_empty(size):
 
 
 def test_hold_out_refuses_mismatched_lengths():
-    with pytest.raises(ValueError, match=r"same length\. Received: 5 and 4"):
+    with pytest.raises(
+        ValueError, match=r"same, non-zero number of samples\. Received: len\(x\)=5, len\(y\)=4"
+    ):
         hold_out(np.zeros(5), np.zeros(4), 2)
 
 
@@ -100,11 +103,18 @@ def test_retrain_from_the_same_seed_gives_the_same_weights_and_the_learning_rate
         np.testing.assert_array_equal(a, b)
 
 
-def test_run_workflow_picks_the_best_epoch_and_retrains_for_that_long():
+def test_the_workflow_picks_the_best_epoch_and_retrains_for_that_long():
     x, y = separable(700)
     x_test, y_test = separable(300, seed=1)
     config = TrainConfig(epochs=6, batch_size=64, validation_size=200, learning_rate=1e-2)
-    result = run_workflow(SPEC, "subclassed", (x, y), (x_test, y_test), config)
+    data = Dataset(x, y, x_test, y_test)
+    result = workflow.run(
+        RunConfig(spec=SPEC, data=data, style="subclassed", epochs=6, batch_size=64,
+                  validation_size=200, learning_rate=1e-2)
+    )  # fmt: skip
+    with pytest.deprecated_call(match="run_workflow"):  # 0.2's call: the same run
+        old = run_workflow(SPEC, "subclassed", (x, y), (x_test, y_test), config)
+    assert old.history == result.history
     assert result.best_epoch == int(np.argmin(result.history["val_loss"])) + 1
     assert result.model.optimizer.iterations.numpy() == result.best_epoch * 11  # 700 / 64
     assert set(result.test_metrics) == {"loss", "accuracy"}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import logging
 import os
 import sys
 import zipfile
@@ -58,10 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--backend",
             choices=BACKENDS,
-            default=os.environ.get("KERAS_BACKEND") or "jax",
-            help="Keras backend (default: $KERAS_BACKEND, else jax)",
+            default=default_backend(),
+            help="Keras backend ($KERAS_BACKEND, else the first installed of "
+            f"{', '.join(BACKENDS)})",
         )
-        command.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1)
+        command.add_argument(
+            "--verbose",
+            type=int,
+            choices=(0, 1, 2),
+            default=1,
+            help="0 silent, 1 a progress bar, 2 a line per epoch",
+        )
     return parser
 
 
@@ -138,6 +146,18 @@ def _add_sweep(sub: Any) -> argparse.ArgumentParser:
     return sweep
 
 
+def default_backend() -> str:
+    """``$KERAS_BACKEND``, else the first backend installed here (else ``"jax"``).
+
+    So that ``pip install 'anykeras[torch]'`` then ``anykeras train`` runs on PyTorch.
+    """
+    chosen = os.environ.get("KERAS_BACKEND")
+    if chosen:
+        return chosen
+    installed = [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
+    return installed[0] if installed else "jax"
+
+
 def select_backend(backend: str) -> None:
     """Set ``KERAS_BACKEND`` before Keras is imported, or say clearly why not.
 
@@ -177,7 +197,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     """Validation run, curves, retrain on all training data, test; files under ``--out``."""
     from anykeras.cli.train import train
 
-    return train(args, _recipe(args))
+    return train(args)
 
 
 def _load_model(path: Path) -> Any:
@@ -230,22 +250,19 @@ def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     """The course's further experiments: a Markdown table, JSON and a plot."""
-    from anykeras.saving import save_atomically, write_json_atomically
-    from anykeras.training.plots import plot_curves
-    from anykeras.training.sweep import run_sweep, sweep_table
+    from anykeras.cli.train import sweep
 
-    recipe = _recipe(args)
-    if args.epochs is not None:
-        recipe = recipe.replace(config=recipe.config.replace(epochs=args.epochs))
-    rows = run_sweep(recipe, recipe.dataset(), args.style)
-    table = sweep_table(rows)
-    out: Path = args.out
-    save_atomically(out / "sweep.md", lambda tmp: tmp.write_text(table + "\n", encoding="utf-8"))
-    write_json_atomically(out / "sweep.json", rows)
-    curves = {row["name"]: row["val_accuracy_curve"] for row in rows}
-    plot_curves(curves, out / "sweep.png", "Further experiments", "Validation accuracy")
-    print(table)
-    return {"rows": len(rows), "out": str(out)}
+    return sweep(args)
+
+
+def _show_what_runs() -> None:
+    """Print the library's INFO lines (what each run trains, where, how) as ``anykeras: ...``."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("anykeras: %(message)s"))
+    logger = logging.getLogger("anykeras")
+    logger.handlers = [handler]  # once, however often main runs in one process
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 COMMANDS = {
@@ -272,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed one line (or --help, --version)
         return int(exit_.code or 0)
+    _show_what_runs()
     try:
         select_backend(args.backend)
         from anykeras.data import DataFileError, DataNotFoundError, UntrustedFileError

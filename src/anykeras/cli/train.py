@@ -1,117 +1,95 @@
-"""``anykeras train``: the command line's settings, handed to the one workflow."""
+"""``anykeras train`` and ``anykeras sweep``: options mapped to a `RunConfig`, then run.
+
+Each option of ``train`` is the `RunConfig` field of the same name (``--dataset`` is
+``recipe``), so every check and every conflict between options is the config's: it
+reaches the user as one line, exit status 2, before any data is read.
+"""
 
 from __future__ import annotations
 
 import argparse
-import time
+import re
 from pathlib import Path
 from typing import Any
 
 from anykeras.cli.checks import UsageError
 
+#: ``train``'s options that are `RunConfig` fields of the same name.
+RUN_FIELDS = (
+    "quick", "style", "route", "devices", "processes", "epochs", "retrain_epochs",
+    "batch_size", "learning_rate", "seed", "early_stopping", "checkpoint", "tensorboard",
+    "batch_losses", "backup", "overwrite", "verbose",
+)  # fmt: skip
 
-def train(args: argparse.Namespace, recipe: Any) -> dict[str, Any]:
-    """Check every setting, say what will run, then `run_workflow` into ``--out``."""
-    import keras
 
-    from anykeras.speed import choose_route
-    from anykeras.training import CallbackConfig
-    from anykeras.training.callbacks import tensorboard_available
-    from anykeras.training.devices import current_device
+def run_config(args: argparse.Namespace, fields: tuple[str, ...] = RUN_FIELDS) -> Any:
+    """The `RunConfig` of the command line's options; a conflict is a `UsageError`."""
+    from anykeras.training.run_config import RunConfig
+
+    values = {name: getattr(args, name) for name in fields if hasattr(args, name)}
+    try:
+        return RunConfig(recipe=args.dataset, **values)
+    except (TypeError, ValueError) as error:
+        raise UsageError(as_options(str(error))) from None
+
+
+def as_options(message: str) -> str:
+    """A config's message in the command line's words: ``batch_size=3`` as ``--batch-size 3``.
+
+    Example:
+    >>> as_options("Received: processes=2, checkpoint=True")
+    'Received: --processes 2, --checkpoint'
+    """
+
+    def option(match: re.Match[str]) -> str:
+        name, value = match.group(1).replace("_", "-"), match.group(2)
+        flag = "--dataset" if name == "recipe" else f"--{name}"
+        return flag if value == "True" else f"{flag} {value.strip(chr(39))}"
+
+    fields = "|".join((*RUN_FIELDS, "recipe"))
+    return re.sub(rf"\b({fields})=('[^']*'|[^,\s)]+)", option, message)
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    """`anykeras.train_and_evaluate` of the options' `RunConfig`, into ``--out``."""
+    from anykeras.run import train_and_evaluate
     from anykeras.training.plots import plotting_available
-    from anykeras.training.recipes import train_and_evaluate
-    from anykeras.training.run_folder import check_writable_folder
+    from anykeras.training.run_config import RunConfigError
 
-    out: Path = args.out
-    check_writable_folder(out, args.overwrite)
-    if args.tensorboard and not tensorboard_available():
-        raise UsageError("--tensorboard needs: pip install tensorflow tensorboard")
-    if args.devices > 1 or args.processes > 1:
-        route, reason = _data_parallel_route(args, keras.backend.backend())
-    else:
-        try:
-            route, reason = choose_route(recipe.words, args.route, checkpoint=args.checkpoint)
-        except ValueError as error:
-            raise UsageError(f"--route {args.route}: {error}") from None
-    recipe = _with_arguments(recipe, args, CallbackConfig)
+    config = run_config(args)
     if not plotting_available():
         print("anykeras: matplotlib is not installed, so no curves: pip install 'anykeras[plot]'")
-    device = current_device()
-    print(
-        f"anykeras: {recipe.name} ({'synthetic' if recipe.synthetic else 'real'} data), "
-        f"{args.style} model, {keras.backend.backend()} backend on {device}, "
-        f"{route.name} route ({reason})"
-    )
-    info = {"dataset": recipe.name, "synthetic": recipe.synthetic, "style": args.style,
-            "route_reason": reason, "backend": keras.backend.backend(), "device": device,
-            "settings": _settings(args)}  # fmt: skip
-    started = time.perf_counter()
-    workflow = {"out": out, "overwrite": args.overwrite, "resume": args.backup, "info": info}
-    result = train_and_evaluate(recipe, args.style, route=route, **workflow)
-    return {**result.metrics(), **info, "seconds": round(time.perf_counter() - started, 2)}
-
-
-#: The options whose callbacks cannot run inside data-parallel workers.
-_ONE_DEVICE_ONLY = {
-    "early_stopping": "--early-stopping",
-    "checkpoint": "--checkpoint",
-    "backup": "--backup",
-    "tensorboard": "--tensorboard",
-    "batch_losses": "--batch-losses",
-}
-
-
-def _data_parallel_route(args: argparse.Namespace, backend: str) -> tuple[Any, str]:
-    """The route for ``--devices N`` or ``--processes N``, once the options allow it."""
-    from anykeras.loops.distributed import check_engine
-    from anykeras.loops.distributed_route import DataParallelRoute
-
-    layout = f"--devices {args.devices}" if args.devices > 1 else f"--processes {args.processes}"
     try:
-        engine = check_engine(backend, args.devices, args.processes)
-    except ValueError as error:
-        raise UsageError(f"{layout}: {error}") from None
-    if args.route not in ("auto", "plain"):
-        raise UsageError(
-            f"{layout} trains the plain route (the faster routes run on one device); "
-            f"drop --route {args.route}"
-        )
-    asked = {name: getattr(args, name) for name in _ONE_DEVICE_ONLY}  # 0 is a patience
-    refused = [
-        _ONE_DEVICE_ONLY[name] for name, v in asked.items() if v is not None and v is not False
-    ]
-    if refused:
-        raise UsageError(
-            f"{layout} trains in worker processes, where {', '.join(refused)} cannot run; "
-            "drop them, or train on one device"
-        )
-    route = DataParallelRoute(devices=args.devices, processes=args.processes)
-    return route, f"data-parallel on {route.replicas} replicas: {engine}"
+        result = train_and_evaluate(config, args.out)
+    except RunConfigError as error:  # raised before any data is read
+        raise UsageError(as_options(str(error))) from None
+    return {**result.metrics(), **result.info}
 
 
-def _with_arguments(recipe: Any, args: argparse.Namespace, callback_config: type) -> Any:
-    """The recipe with the command line's settings."""
-    callbacks = callback_config(
-        early_stopping_patience=args.early_stopping,
-        checkpoint_path=Path("best.keras") if args.checkpoint else None,  # into the stage
-        tensorboard_dir=Path("tensorboard") if args.tensorboard else None,
-        batch_loss_log=Path("batch_losses.json") if args.batch_losses else None,
-    )
-    changes = {"epochs": args.epochs, "batch_size": args.batch_size,
-               "learning_rate": args.learning_rate}  # fmt: skip
-    config = recipe.config.replace(
-        **{k: v for k, v in changes.items() if v is not None},
-        seed=args.seed,
-        verbose=args.verbose,
-        callbacks=callbacks,
-    )
-    recipe = recipe.replace(config=config)
-    if args.retrain_epochs is not None:
-        recipe = recipe.replace(retrain_epochs=args.retrain_epochs)
-    return recipe
+def sweep(args: argparse.Namespace) -> dict[str, Any]:
+    """The course's further experiments: every variant checked, then the folder, then trained."""
+    from anykeras.saving import save_atomically, write_json_atomically
+    from anykeras.training.plots import plot_curves
+    from anykeras.training.sweep import run_sweep, sweep_configs, sweep_table
+
+    variants = sweep_configs(run_config(args, ("quick", "style", "epochs")).replace(route="plain"))
+    out: Path = args.out
+    check_output_folder(out)
+    rows = run_sweep(variants)
+    table = sweep_table(rows)
+    save_atomically(out / "sweep.md", lambda tmp: tmp.write_text(table + "\n", encoding="utf-8"))
+    write_json_atomically(out / "sweep.json", rows)
+    curves = {row["name"]: row["val_accuracy_curve"] for row in rows}
+    plot_curves(curves, out / "sweep.png", "Further experiments", "Validation accuracy")
+    print(table)
+    return {"rows": len(rows), "out": str(out)}
 
 
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    """What a resumed run must share with the run it resumes (not where it writes)."""
-    ignored = {"out", "overwrite", "backup", "verbose", "backend"}
-    return {k: str(v) for k, v in sorted(vars(args).items()) if k not in ignored}
+def check_output_folder(out: Path) -> None:
+    """Raise `UsageError` unless files can be written into the folder ``out``."""
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        where = "is a file" if parent == out else f"lies below {parent}, which is a file"
+        raise UsageError(f"--out {out} {where}; give a folder")

@@ -12,10 +12,12 @@ import keras
 import numpy as np
 
 from anykeras.builders import STYLES, build
+from anykeras.run import train_and_evaluate
 from anykeras.saving import save_atomically, save_model, write_json_atomically
 from anykeras.spec import ClassifierSpec
 from anykeras.training.devices import current_device
-from anykeras.training.recipes import Dataset, Recipe, get_recipe, quick, train_and_evaluate
+from anykeras.training.recipes import Dataset, Recipe
+from anykeras.training.run_config import RunConfig
 
 WEIGHTS_FILE = "initial_weights.npz"
 RETRAIN_EPOCHS = 4  # the course's final run
@@ -56,21 +58,25 @@ def shared_weights(artifacts: Path, spec: ClassifierSpec) -> list[np.ndarray]:
         return [stored[f"arr_{i}"] for i in range(len(stored.files))]
 
 
+def demo_config(quick_mode: bool, style: str = "functional") -> RunConfig:
+    """The course's IMDB run (synthetic data in quick mode); never shuffled; 4-epoch retrain."""
+    return RunConfig(recipe="imdb", quick=quick_mode, style=style, route="plain", seed=None,
+                     shuffle=False, retrain_epochs=RETRAIN_EPOCHS)  # fmt: skip
+
+
 def demo_recipe(quick_mode: bool) -> Recipe:
-    """The course's IMDB recipe (synthetic data in quick mode); never shuffled; 4-epoch retrain."""
-    recipe = quick(get_recipe("imdb")) if quick_mode else get_recipe("imdb")
-    config = recipe.config.replace(shuffle=False, verbose=0, seed=None)
-    return recipe.replace(config=config, retrain_epochs=RETRAIN_EPOCHS)
+    """The recipe `demo_config` runs."""
+    return demo_config(quick_mode).base_recipe()
 
 
 def train_style(
-    recipe: Recipe, data: Dataset, style: str, weights: list[np.ndarray], out: Path
+    config: RunConfig, data: Dataset, weights: list[np.ndarray], out: Path
 ) -> dict[str, Any]:
     """The course's workflow from ``weights``, 4-epoch retrain; writes the artifacts to ``out``."""
-    model = build(recipe.spec, style)
+    model = build(config.model_spec(), config.style)
     model.set_weights(weights)
     untrained = model.predict(data.x_test[:UNTRAINED_SAMPLES], verbose=0)
-    result = train_and_evaluate(recipe, style, data, initial_weights=weights)
+    result = train_and_evaluate(config.replace(data=data, initial_weights=weights))
     predictions = result.model.predict(data.x_test, batch_size=1024, verbose=0)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -80,13 +86,13 @@ def train_style(
     write_json_atomically(out / "history.json", result.history)
     cell = {
         "backend": keras.backend.backend(),
-        "style": style,
+        "style": config.style,
         "test_accuracy": result.test_metrics["accuracy"],
         "test_loss": result.test_metrics["loss"],
         "epoch_s": statistics.median(result.epoch_seconds),
         "params": result.model.count_params(),
         "device": current_device(),
-        "synthetic": recipe.synthetic,
+        "synthetic": config.quick,
     }
     write_json_atomically(out / "cell.json", cell)
     return cell
@@ -94,13 +100,13 @@ def train_style(
 
 def train(artifacts: Path, quick_mode: bool) -> None:
     """Train and save the three styles on this backend."""
-    recipe = demo_recipe(quick_mode)
-    data = recipe.dataset()
-    weights = shared_weights(artifacts, recipe.spec)
+    config = demo_config(quick_mode)
+    data = config.base_recipe().dataset()
+    weights = shared_weights(artifacts, config.model_spec())
     backend = keras.backend.backend()
     shutil.rmtree(artifacts / backend, ignore_errors=True)  # no stale results from a past run
     for style in STYLES:
-        cell = train_style(recipe, data, style, weights, artifacts / backend / style)
+        cell = train_style(config.replace(style=style), data, weights, artifacts / backend / style)
         print(
             f"{backend:>10} {style:>10}: test accuracy {cell['test_accuracy']:.4f}, "
             f"{cell['epoch_s']:.3f} s/epoch on {cell['device']}"

@@ -16,11 +16,11 @@ line before any work starts.
 Example:
 >>> route = DataParallelRoute(processes=2)
 >>> route.name, route.replicas
-('plain', 2)
+('data-parallel', 2)
 >>> DataParallelRoute(devices=2, processes=2)
 Traceback (most recent call last):
 ...
-ValueError: one of devices and processes may be more than 1, not both. Received: ...
+anykeras.training.run_config.RunConfigError: one of devices and processes may be more ...
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ from anykeras.spec import check_int
 from anykeras.training.batches import SeededBatches
 from anykeras.training.callbacks import EpochTimer, StopOnNonFinite
 from anykeras.training.route import Route
+from anykeras.training.run_config import ONE_DEVICE_ONLY, RunConfig
 
-#: What data-parallel training cannot do, as the command line names it.
-NOT_WITH_REPLICAS = "early stopping, checkpoints, backups (resume), TensorBoard, batch losses"
+#: What data-parallel training cannot do (`anykeras.RunConfig` refuses them up front).
+NOT_WITH_REPLICAS = ", ".join(ONE_DEVICE_ONLY).replace("_", " ")
 
 
 class DataParallelRoute(Route):
@@ -50,16 +51,13 @@ class DataParallelRoute(Route):
         timeout: Seconds each phase may take before its workers are stopped.
     """
 
-    name = "plain"
+    name = "data-parallel"
 
     def __init__(self, devices: int = 1, processes: int = 1, timeout: float = 3600.0) -> None:
         check_int("devices", devices)
         check_int("processes", processes)
-        if devices > 1 and processes > 1:
-            raise ValueError(
-                "one of devices and processes may be more than 1, not both. "
-                f"Received: devices={devices}, processes={processes}"
-            )
+        if devices > 1 and processes > 1:  # the rule and its words: RunConfig's CONFLICTS
+            RunConfig(devices=devices, processes=processes)
         self.devices, self.processes, self.timeout = devices, processes, timeout
 
     @property

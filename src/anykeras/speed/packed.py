@@ -39,7 +39,7 @@ import numpy as np
 from anykeras import loops
 from anykeras.layers import SparseDense
 from anykeras.spec import check_int
-from anykeras.training.batches import EpochOrder, SeededBatches
+from anykeras.training.batches import EpochOrder, SeededBatches, check_samples
 
 __all__ = ["PackedBatches", "PackedSparseDense", "with_fast_sums"]
 
@@ -96,10 +96,8 @@ class PackedBatches(keras.utils.PyDataset):
                 "ids must be a 2-D integer array of padded word ids, as unique_ids makes "
                 f"them. Received: shape {ids.shape} and dtype {ids.dtype}"
             )
-        if y is not None and len(y) != len(ids):
-            raise ValueError(
-                f"ids and y must have the same number of rows. Received: {len(ids)} and {len(y)}"
-            )
+        if y is not None:
+            check_samples(ids, y, "ids", "y")
         check_int("batch_size", batch_size)
         check_int("width", width, allow_none=True)
         present = ids != pad_id

@@ -32,7 +32,7 @@ from anykeras.spec import ROUTES, ClassifierSpec, check_choice, check_int, check
 from anykeras.speed.word_routes import get_route
 from anykeras.training.batches import EpochOrder
 from anykeras.training.config import TrainConfig
-from anykeras.training.steps import compile_for
+from anykeras.training.steps import compile_model
 
 __all__ = ["ProbeResult", "ProbeSettings", "probe"]
 
@@ -153,7 +153,7 @@ def _race(candidates: tuple[str, ...], budget: float, work: ProbeSettings) -> Pr
     for name in candidates:
         route = get_route(name)
         model = route.model(spec, "functional", build(spec, "functional"))
-        compile_for(model, spec, TrainConfig(), **route.compile_options())
+        compile_model(model, spec, TrainConfig(), **route.compile_options())
         data, _ = route.batches(route.inputs(x), y, work.batch_size, EpochOrder(work.seed))
         if isinstance(data, keras.utils.PyDataset):
             batches = [data[i] for i in range(len(data))]

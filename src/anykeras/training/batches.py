@@ -41,6 +41,21 @@ class EpochOrder:
         """The order of ``size`` samples in ``epoch`` (0-based)."""
         return np.random.default_rng([self.seed, epoch]).permutation(size)
 
+    @classmethod
+    def for_run(cls, seed: int | None, shuffle: bool, fresh: bool = False) -> EpochOrder | None:
+        """The order a run with ``seed`` and ``shuffle`` takes; ``None``: Keras's own, or none.
+
+        ``fresh`` draws a seed when ``seed`` is ``None`` (a route that cuts its own
+        batches must shuffle through an order).
+
+        Example:
+        >>> EpochOrder.for_run(7, shuffle=True), EpochOrder.for_run(7, shuffle=False)
+        (EpochOrder(seed=7), None)
+        """
+        if shuffle and seed is None and fresh:
+            seed = int(np.random.default_rng().integers(2**32))
+        return cls(seed) if shuffle and seed is not None else None
+
 
 class SeededBatches(keras.utils.PyDataset):
     """``(x, y)`` cut into batches in `EpochOrder`'s order, epoch after epoch.
@@ -58,10 +73,7 @@ class SeededBatches(keras.utils.PyDataset):
 
     def __init__(self, x: Any, y: Any, batch_size: int, order: EpochOrder) -> None:
         super().__init__()
-        if len(x) != len(y):
-            raise ValueError(
-                f"x and y must have the same number of samples. Received: {len(x)} and {len(y)}"
-            )
+        check_samples(x, y)
         self.x, self.y = x, y
         self.batch_size = check_int("batch_size", batch_size)
         self.order = order
@@ -97,3 +109,21 @@ class _FollowEpochs(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.batches.epoch = epoch
         self.batches.prepare()
+
+
+def check_samples(x: Any, y: Any, x_name: str = "x", y_name: str = "y") -> None:
+    """Raise a `ValueError` unless ``x`` and ``y`` hold the same, non-zero number of samples.
+
+    Every step that pairs inputs with targets checks them here.
+
+    Example:
+    >>> check_samples(np.zeros((3, 2)), np.zeros(2))
+    Traceback (most recent call last):
+    ...
+    ValueError: x and y must hold the same, non-zero number of samples. Received: len(x)=3, len(y)=2
+    """
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(
+            f"{x_name} and {y_name} must hold the same, non-zero number of samples. "
+            f"Received: len({x_name})={len(x)}, len({y_name})={len(y)}"
+        )

@@ -7,10 +7,12 @@ is an error (`DivergedError`), never a result.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +121,26 @@ def as_diverged_error(error: BaseException) -> DivergedError | None:
             "the predictions are nan: training diverged. Try a lower learning rate."
         )
     return None
+
+
+@contextlib.contextmanager
+def diverged_as_error() -> Iterator[None]:
+    """Inside: a PyTorch error that means "training diverged" raises `DivergedError`.
+
+    Example:
+    >>> with diverged_as_error():
+    ...     raise RuntimeError("all elements of input should be between 0 and 1")
+    Traceback (most recent call last):
+    ...
+    anykeras.training.callbacks.DivergedError: the predictions are nan: ...
+    """
+    try:
+        yield
+    except RuntimeError as error:  # PyTorch fails on NaN predictions before the loss is NaN
+        diverged = as_diverged_error(error)
+        if diverged is None:
+            raise
+        raise diverged from None
 
 
 class StopOnNonFinite(keras.callbacks.Callback):
@@ -275,3 +297,32 @@ def make_callbacks(
     if config.batch_loss_log is not None:
         callbacks.append(BatchLossHistory(config.batch_loss_log))
     return callbacks
+
+
+def acts_after_each_batch(callback: keras.callbacks.Callback) -> bool:
+    """Whether ``callback`` has its own batch-level method (not `keras.callbacks.Callback`'s).
+
+    Example:
+    >>> acts_after_each_batch(keras.callbacks.EarlyStopping())
+    False
+    >>> acts_after_each_batch(keras.callbacks.LambdaCallback(on_train_batch_end=print))
+    True
+    """
+    base = keras.callbacks.Callback
+    names = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end",
+             "on_test_batch_begin", "on_test_batch_end")  # fmt: skip
+    for name in names:
+        method = getattr(callback, name)  # a bound method, or a function set on the object
+        if getattr(method, "__func__", method) is not getattr(base, name):
+            return True
+    return False
+
+
+def every_step_to_batch_callbacks(model: keras.Model, callbacks: list[Any]) -> None:
+    """One step per call where a callback acts after each batch.
+
+    Keras calls batch-level callbacks once per call of several steps; this gives them
+    every step (the results are the same either way).
+    """
+    if model.steps_per_execution > 1 and any(map(acts_after_each_batch, callbacks)):
+        model.steps_per_execution = 1

@@ -75,7 +75,7 @@ class TrainConfig:
                     "learning_rate must be None or a finite number > 0. "
                     f"Received: learning_rate={self.learning_rate!r}"
                 ) from None
-        _check_validation_size(self.validation_size)
+        check_validation_size(self.validation_size)
         check_int("seed", self.seed, minimum=0, allow_none=True)
         if self.seed is not None and self.seed >= 2**32:
             raise ValueError(f"seed must be below 2**32. Received: seed={self.seed!r}")
@@ -97,8 +97,18 @@ class TrainConfig:
         """Return a copy with some fields changed (and validated again)."""
         return dataclasses.replace(self, **changes)
 
+    def for_retraining(self) -> TrainConfig:
+        """This config for the final run: no hold-out, and of the callbacks only the backup.
 
-def _check_validation_size(size: Any) -> None:
+        Logs, checkpoints and early stopping describe the validation run; the final run
+        only keeps its backup, so that it too resumes after a crash.
+        """
+        callbacks = CallbackConfig(backup_dir=self.callbacks.backup_dir)
+        return self.replace(validation_size=None, callbacks=callbacks)
+
+
+def check_validation_size(size: Any) -> None:
+    """Raise a `ValueError` unless ``size`` is ``None``, a count > 0 or a fraction in (0, 1)."""
     whole = is_int(size) and size > 0
     fraction = isinstance(size, float) and math.isfinite(size) and 0 < size < 1
     if not (size is None or whole or fraction):

@@ -11,14 +11,16 @@ mnist      784 pixels in [0, 1]     Dense 512-10      rmsprop, batch 128
 
 A recipe is data and settings only: `Recipe.dataset` gives the arrays (real data, or
 synthetic data in the same format with ``synthetic=True``; word data as uint8
-multi-hot rows, the course's 0/1 values in a quarter of the bytes), and
-`train_and_evaluate` hands them with the recipe's settings to the one workflow,
-`anykeras.training.workflow.run_workflow`.
+multi-hot rows, the course's 0/1 values in a quarter of the bytes). A
+`anykeras.RunConfig` names a recipe and changes what it asks for;
+`anykeras.train_and_evaluate` runs it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -27,9 +29,6 @@ import numpy as np
 from anykeras.data import boston_housing, encoding, imdb, mnist, reuters, synthetic
 from anykeras.spec import NUM_WORDS, ClassifierSpec, check_choice
 from anykeras.training.config import TrainConfig
-from anykeras.training.route import PLAIN, Route
-from anykeras.training.workflow import WorkflowResult, run_workflow
-from anykeras.training.workflow import validation_history as _validation_history
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +63,7 @@ class Recipe:
             the epoch with the lowest validation loss.
         folds: K-fold validation with this many folds instead of a hold-out.
         load: ``load(synthetic)`` returns the prepared `Dataset`.
-        words: The inputs are multi-hot word vectors (uint8 0/1 rows), so every route
+        multi_hot: The inputs are multi-hot word rows (uint8 0/1), so every route
             of `anykeras.speed` applies (otherwise only the plain one).
         synthetic: Use small synthetic data in the same format (see `quick`).
     """
@@ -75,8 +74,15 @@ class Recipe:
     retrain_epochs: int | None
     folds: int | None
     load: Callable[[bool], Dataset]
-    words: bool = False
+    multi_hot: bool = False
     synthetic: bool = False
+
+    @property
+    def words(self) -> bool:
+        """0.2's name of `multi_hot`; deprecated."""
+        warnings.warn("Recipe.words is deprecated: use Recipe.multi_hot", DeprecationWarning,
+                      stacklevel=2)  # fmt: skip
+        return self.multi_hot
 
     def dataset(self) -> Dataset:
         """Load and prepare this recipe's data (real, or synthetic when asked for)."""
@@ -143,7 +149,7 @@ def _word_recipe(
 ) -> Recipe:
     """A word problem, trained as the course trains both: 20 epochs, batches of 512."""
     config = TrainConfig(epochs=20, batch_size=512, validation_size=validation_size)
-    return Recipe(name, spec, config, retrain_epochs=None, folds=None, load=load, words=True)
+    return Recipe(name, spec, config, retrain_epochs=None, folds=None, load=load, multi_hot=True)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -209,50 +215,13 @@ def quick(recipe: Recipe) -> Recipe:
     )
 
 
-def validation_history(
-    recipe: Recipe, style: str, data: Dataset, route: Route = PLAIN
-) -> dict[str, list[float]]:
-    """The recipe's validation curves: a hold-out run, or the mean over its k folds."""
-    return _validation_history(recipe.spec, style, data.train, recipe.config, recipe.folds, route)
+#: 0.2's names here, now in `anykeras.training.workflow` (deprecated).
+_MOVED = {"validation_history": "recipe_validation_history", "train_and_evaluate": "train_recipe"}
 
 
-def train_and_evaluate(
-    recipe: Recipe,
-    style: str = "functional",
-    data: Dataset | None = None,
-    route: Route = PLAIN,
-    **workflow: Any,
-) -> WorkflowResult:
-    """The course's workflow for ``recipe``: validate, pick the epochs, retrain, evaluate.
-
-    Args:
-        recipe: What to train.
-        style: One of `anykeras.STYLES`.
-        data: The prepared data; ``recipe.dataset()`` when ``None``.
-        route: How the data goes in: the course's plain route, or one of
-            `anykeras.speed` (`anykeras.speed.get_route`) for word recipes.
-        **workflow: More options of `anykeras.training.workflow.run_workflow`
-            (``out``, ``resume``, ``overwrite``, ``initial_weights``, ``info``).
-
-    Returns:
-        A `WorkflowResult` whose model, the dense model of ``style`` whatever the
-        route, was trained on all training data and tested on ``data.test``.
-
-    Example:
-    >>> recipe = quick(get_recipe("housing")).replace(config=TrainConfig(epochs=2))
-    >>> result = train_and_evaluate(recipe.replace(folds=2), "sequential")
-    >>> sorted(result.test_metrics)
-    ['loss', 'mae']
-    """
-    data = data if data is not None else recipe.dataset()
-    return run_workflow(
-        recipe.spec,
-        style,
-        data.train,
-        data.test,
-        recipe.config,
-        recipe.retrain_epochs,
-        folds=recipe.folds,
-        route=route,
-        **workflow,
-    )
+def __getattr__(name: str) -> Any:
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # By name, at first use: the workflow imports this module, not the other way round.
+    workflow = importlib.import_module("anykeras.training.workflow")
+    return getattr(workflow, _MOVED[name])

@@ -50,6 +50,11 @@ class PhaseBackup(keras.callbacks.Callback):
         self.epochs_done = 0
         self.history: dict[str, list[float]] = {}
 
+    @classmethod
+    def of(cls, folder: str | Path | None, phase: str) -> PhaseBackup | None:
+        """The backup of ``phase`` in ``folder`` (``<folder>/<phase>.npz``); none without one."""
+        return None if folder is None else cls(Path(folder) / f"{phase}.npz")
+
     def restore(self, model: keras.Model) -> int:
         """Load the backup into ``model`` (weights and optimizer) if there is one.
 

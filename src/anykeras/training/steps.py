@@ -2,18 +2,23 @@
 
     spec, config = ClassifierSpec(input_shape=(10000,)), TrainConfig(epochs=20)
     (x_part, y_part), (x_val, y_val) = hold_out(x_train, y_train, 10_000)
-    history = fit(build(spec), spec, x_part, y_part, config, validation_data=(x_val, y_val))
+    model = compile_model(build(spec), spec, config)
+    history = model.fit(x_part, y_part, epochs=20, batch_size=512,
+                        validation_data=(x_val, y_val))
     epochs = best_epoch(history)                       # lowest val_loss, 1-based
     model = retrain(spec, "functional", x_train, y_train, config.replace(epochs=epochs))
     metrics = evaluate(model, x_test, y_test)          # {"loss": ..., "accuracy": ...}
 
-`anykeras.training.workflow.run_workflow` runs them in the course's order.
+`fit` is that ``model.fit`` with the course's seeded order; `fit_phase` adds the hooks a
+workflow's phase takes (a route, a backup, more callbacks). `anykeras.training.workflow`
+runs the steps in the course's order.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -21,8 +26,12 @@ import numpy as np
 
 from anykeras.builders import build
 from anykeras.spec import ClassifierSpec, is_int
-from anykeras.training.batches import EpochOrder
-from anykeras.training.callbacks import CallbackConfig, as_diverged_error, make_callbacks
+from anykeras.training.batches import EpochOrder, check_samples
+from anykeras.training.callbacks import (
+    diverged_as_error,
+    every_step_to_batch_callbacks,
+    make_callbacks,
+)
 from anykeras.training.config import TrainConfig
 from anykeras.training.resume import PhaseBackup
 from anykeras.training.route import PLAIN, Route
@@ -31,7 +40,7 @@ from anykeras.training.route import PLAIN, Route
 def compile_model(
     model: keras.Model,
     spec: ClassifierSpec,
-    optimizer: str | keras.optimizers.Optimizer = "rmsprop",
+    optimizer: str | keras.optimizers.Optimizer | TrainConfig = "rmsprop",
     learning_rate: float | None = None,
     **kwargs: Any,
 ) -> keras.Model:
@@ -43,10 +52,12 @@ def compile_model(
     Args:
         model: A model built from ``spec``.
         spec: Its spec; gives the loss and metrics.
-        optimizer: An optimizer name (``"rmsprop"``, the course's choice) or instance.
+        optimizer: An optimizer name (``"rmsprop"``, the course's choice) or instance,
+            or a `TrainConfig`, whose optimizer, learning rate, loss and
+            ``jit_compile`` then apply.
         learning_rate: Overrides the named optimizer's default learning rate.
         **kwargs: Passed on to `keras.Model.compile` (e.g. ``loss="mse"`` to
-            override the task's loss).
+            override the task's loss); they win over a `TrainConfig`'s.
 
     Returns:
         The same model, compiled.
@@ -54,10 +65,17 @@ def compile_model(
     Example:
     >>> from anykeras import build
     >>> spec = ClassifierSpec(input_shape=(10,))
-    >>> model = compile_model(build(spec), spec)
-    >>> model.loss
+    >>> compile_model(build(spec), spec).loss
     'binary_crossentropy'
+    >>> compile_model(build(spec), spec, TrainConfig(loss="mse")).loss
+    'mse'
     """
+    if isinstance(optimizer, TrainConfig):
+        config, optimizer = optimizer, optimizer.optimizer
+        learning_rate = config.learning_rate if learning_rate is None else learning_rate
+        kwargs.setdefault("jit_compile", config.jit_compile)
+        if config.loss is not None:
+            kwargs.setdefault("loss", config.loss)
     if isinstance(optimizer, str):
         optimizer = keras.optimizers.get(optimizer)
         if learning_rate is not None:
@@ -76,20 +94,13 @@ def compile_model(
 def compile_for(
     model: keras.Model, spec: ClassifierSpec, config: TrainConfig, **options: Any
 ) -> keras.Model:
-    """Compile ``model`` as ``config`` says: optimizer, learning rate, loss, XLA.
-
-    ``options`` (a route's `anykeras.training.route.Route.compile_options`) override.
-
-    Example:
-    >>> from anykeras import build
-    >>> spec = ClassifierSpec(input_shape=(4,))
-    >>> compile_for(build(spec), spec, TrainConfig(loss="mse")).loss
-    'mse'
-    """
-    extra: dict[str, Any] = {"jit_compile": config.jit_compile, **options}
-    if config.loss is not None:
-        extra.setdefault("loss", config.loss)
-    return compile_model(model, spec, config.optimizer, config.learning_rate, **extra)
+    """0.2's name of `compile_model` with a `TrainConfig`; deprecated."""
+    warnings.warn(
+        "compile_for(model, spec, config) is deprecated: use compile_model(model, spec, config)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return compile_model(model, spec, config, **options)
 
 
 def hold_out(
@@ -110,8 +121,7 @@ def hold_out(
     >>> x_val.tolist(), len(x_rest)
     ([0, 1, 2], 7)
     """
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length. Received: {len(x)} and {len(y)}")
+    check_samples(x, y)
     count = round(size * len(x)) if isinstance(size, float) else size
     if not 0 < count < len(x):
         raise ValueError(
@@ -121,6 +131,24 @@ def hold_out(
     return (x[count:], y[count:]), (x[:count], y[:count])
 
 
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One training run of a workflow, and the hooks it takes besides the plain ``fit``.
+
+    Attributes:
+        name: The run's name; its backup is ``<backup_dir>/<name>.npz``.
+        route: How the data goes in (`anykeras.training.route.Route`).
+        callbacks: More Keras callbacks, besides those the config asks for.
+        validation_data: ``(x_val, y_val)``; when ``None``, the config's
+            ``validation_size`` samples are held out from the start of the data.
+    """
+
+    name: str = "fit"
+    route: Route = PLAIN
+    callbacks: tuple[keras.callbacks.Callback, ...] = ()
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None
+
+
 def fit(
     model: keras.Model,
     spec: ClassifierSpec,
@@ -128,18 +156,11 @@ def fit(
     y: np.ndarray,
     config: TrainConfig | None = None,
     validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-    *,
-    route: Route = PLAIN,
-    phase: str = "fit",
-    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> keras.callbacks.History:
-    """Compile ``model`` for ``spec`` and fit it, with validation.
+    """Compile ``model`` for ``spec`` and fit it, with validation: the course's route.
 
-    With ``config.seed`` set and ``shuffle`` on, the samples come in anykeras's seeded
-    epoch order (`anykeras.training.batches`). With ``config.callbacks.backup_dir``
-    set, the run backs itself up after every epoch into ``<backup_dir>/<phase>.npz``
-    and, started again after a crash, resumes exactly where it stopped; the backup is
-    removed once the run ends. A loss that stops being finite raises
+    With ``config.seed`` set and ``shuffle`` on, the samples come in the seeded epoch
+    order (`anykeras.training.batches`); a loss that stops being finite raises
     `anykeras.training.callbacks.DivergedError`.
 
     Args:
@@ -150,14 +171,10 @@ def fit(
         config: How to train; defaults to `TrainConfig()`.
         validation_data: ``(x_val, y_val)``; when ``None``, ``config.validation_size``
             samples are held out from the start of ``x``.
-        route: How the data goes in (`anykeras.training.route.Route`); the course's
-            plain route by default.
-        phase: The name of this run's backup file (one per phase of a workflow).
-        callbacks: More Keras callbacks, besides those ``config.callbacks`` asks for.
 
     Returns:
         Keras's `History`; ``history.history`` holds ``loss``, the metric, and their
-        ``val_`` twins per epoch, every epoch of a resumed run included.
+        ``val_`` twins per epoch.
 
     Example:
     >>> from anykeras import build
@@ -167,81 +184,64 @@ def fit(
     >>> sorted(history.history)
     ['accuracy', 'loss', 'val_accuracy', 'val_loss']
     """
-    config = config or TrainConfig()
-    if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length. Received: {len(x)} and {len(y)}")
+    phase = Phase(validation_data=validation_data)
+    return fit_phase(model, spec, (x, y), config or TrainConfig(), phase)
+
+
+def fit_phase(
+    model: keras.Model,
+    spec: ClassifierSpec,
+    train: tuple[np.ndarray, np.ndarray],
+    config: TrainConfig,
+    phase: Phase,
+) -> keras.callbacks.History:
+    """`fit` for one phase of a workflow: ``model.fit`` with the phase's hooks.
+
+    The hooks: the route feeds the batches; with ``config.callbacks.backup_dir`` set
+    the run backs itself up after every epoch into ``<backup_dir>/<phase>.npz`` and,
+    started again after a crash, resumes exactly where it stopped (the backup is
+    removed once the run ends); every route sees the samples in the same seeded order.
+
+    Returns:
+        Keras's `History`, every epoch of a resumed run included.
+    """
+    (x, y), validation_data = train, phase.validation_data
+    check_samples(x, y)
     if validation_data is None and config.validation_size is not None:
         (x, y), validation_data = hold_out(x, y, config.validation_size)
-    compile_for(model, spec, config, **route.compile_options())
-    backup = _backup(config.callbacks, phase)
+    route = phase.route
+    compile_model(model, spec, config, **route.compile_options())
+    backup = PhaseBackup.of(config.callbacks.backup_dir, phase.name)
     initial_epoch = backup.restore(model) if backup else 0
     asked = make_callbacks(
         config.callbacks,
         has_validation=validation_data is not None,
         past=backup.history if backup else None,
     )
-    seed = config.seed
-    if seed is None and config.shuffle and route is not PLAIN:
-        # A faster route cuts its own batches, so it shuffles through an order: a fresh one.
-        seed = int(np.random.default_rng().integers(2**32))
-    order = EpochOrder(seed) if config.shuffle and seed is not None else None
+    order = EpochOrder.for_run(config.seed, config.shuffle, fresh=route is not PLAIN)
     data, follow = route.batches(route.inputs(x), y, config.batch_size, order)
-    every = [c for c in (follow, *asked, *callbacks, backup) if c is not None]
-    if model.steps_per_execution > 1 and any(map(acts_after_each_batch, every)):
-        # Keras calls batch-level callbacks once per call of several steps: give them
-        # every step (the results are the same either way).
-        model.steps_per_execution = 1
+    callbacks = [c for c in (follow, *asked, *phase.callbacks, backup) if c is not None]
+    every_step_to_batch_callbacks(model, callbacks)
     validation = None
     if validation_data is not None:
         x_val, y_val = validation_data
         validation = route.validation(route.inputs(x_val), y_val, config.batch_size)
-    arrays = isinstance(data, tuple)
-    try:
+    with diverged_as_error():
         history = route.fit(
             model,
             data,
-            batch_size=config.batch_size if arrays else None,
+            batch_size=config.batch_size if isinstance(data, tuple) else None,
             shuffle=config.shuffle and order is None,
             epochs=config.epochs,
             initial_epoch=min(initial_epoch, config.epochs),
             validation_data=validation,
-            callbacks=every,
+            callbacks=callbacks,
             verbose=config.verbose,
         )
-    except RuntimeError as error:  # PyTorch fails on NaN predictions before the loss is NaN
-        diverged = as_diverged_error(error)
-        if diverged is None:
-            raise
-        raise diverged from None
     if backup is not None:
         history.history = backup.history
         backup.path.unlink(missing_ok=True)
     return history
-
-
-def acts_after_each_batch(callback: keras.callbacks.Callback) -> bool:
-    """Whether ``callback`` has its own batch-level method (not `keras.callbacks.Callback`'s).
-
-    Example:
-    >>> acts_after_each_batch(keras.callbacks.EarlyStopping())
-    False
-    >>> acts_after_each_batch(keras.callbacks.LambdaCallback(on_train_batch_end=print))
-    True
-    """
-    base = keras.callbacks.Callback
-    names = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end",
-             "on_test_batch_begin", "on_test_batch_end")  # fmt: skip
-    for name in names:
-        method = getattr(callback, name)  # a bound method, or a function set on the object
-        if getattr(method, "__func__", method) is not getattr(base, name):
-            return True
-    return False
-
-
-def _backup(callbacks: CallbackConfig, phase: str) -> PhaseBackup | None:
-    if callbacks.backup_dir is None:
-        return None
-    return PhaseBackup(Path(callbacks.backup_dir) / f"{phase}.npz")
 
 
 def best_epoch(
@@ -286,10 +286,7 @@ def retrain(
     x: np.ndarray,
     y: np.ndarray,
     config: TrainConfig,
-    initial_weights: list[np.ndarray] | None = None,
     model: keras.Model | None = None,
-    *,
-    route: Route = PLAIN,
 ) -> keras.Model:
     """Train a fresh model on ALL of ``x`` for ``config.epochs`` epochs (no validation).
 
@@ -300,23 +297,14 @@ def retrain(
         y: All training targets.
         config: How to train; its ``validation_size`` is ignored, and of its
             callbacks only ``backup_dir`` applies (the backup ``retrain.npz``).
-        initial_weights: Start from these weights instead of a seeded initialisation.
-        model: The fresh model to train; when ``None``, ``route``'s model for the
-            course's model built from ``spec``, ``style`` and ``config.seed``.
-        route: How the data goes in.
+        model: The fresh model to train (with your initial weights, say); when
+            ``None``, the model built from ``spec``, ``style`` and ``config.seed``.
 
     Returns:
-        The trained model (``route``'s: `Route.deliver` gives the dense one).
+        The trained model.
     """
-    if model is None:
-        model = route.model(spec, style, new_model(spec, style, config.seed, initial_weights))
-    elif initial_weights is not None:
-        model.set_weights(initial_weights)
-    # Logs, checkpoints and early stopping describe the validation run; the final
-    # run only keeps its backup, so that it too resumes after a crash.
-    callbacks = CallbackConfig(backup_dir=config.callbacks.backup_dir)
-    final = config.replace(validation_size=None, callbacks=callbacks)
-    fit(model, spec, x, y, final, route=route, phase="retrain")
+    model = model if model is not None else new_model(spec, style, config.seed)
+    fit_phase(model, spec, (x, y), config.for_retraining(), Phase("retrain"))
     return model
 
 
@@ -357,7 +345,7 @@ def k_fold(
         x_rest = np.concatenate([x[: held.start], x[held.stop :]])
         y_rest = np.concatenate([y[: held.start], y[held.stop :]])
         model = new_model(spec, style, config.seed)
-        validation = (x[held], y[held])
-        history = fit(model, spec, x_rest, y_rest, config, validation, phase=f"fold_{fold + 1}")
+        phase = Phase(f"fold_{fold + 1}", validation_data=(x[held], y[held]))
+        history = fit_phase(model, spec, (x_rest, y_rest), config, phase)
         histories.append(history.history)
     return histories

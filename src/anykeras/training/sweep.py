@@ -3,7 +3,8 @@
 The slides suggest changing one thing at a time: one or three hidden layers
 instead of two; 32 or 64 units instead of 16; ``mse`` instead of
 ``binary_crossentropy``; ``tanh`` instead of ``relu``. `run_sweep` trains each
-variant with the same recipe and `sweep_table` turns the results into Markdown.
+variant with the same recipe (`sweep_configs`: one `RunConfig` each) and `sweep_table`
+turns the results into Markdown.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from anykeras.training.recipes import Dataset, Recipe
-from anykeras.training.workflow import run_workflow
+from anykeras.training.run_config import RunConfig
+from anykeras.training.workflow import run
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,13 +38,26 @@ FURTHER_EXPERIMENTS = (
 )
 
 
-def run_sweep(
-    recipe: Recipe,
-    data: Dataset,
-    style: str = "functional",
-    experiments: Sequence[Experiment] = FURTHER_EXPERIMENTS,
-) -> list[dict[str, Any]]:
-    """Train every experiment with ``recipe``'s validation run, then retrain and test it.
+def sweep_configs(
+    base: RunConfig, experiments: Sequence[Experiment] = FURTHER_EXPERIMENTS
+) -> list[tuple[str, RunConfig]]:
+    """Each experiment as a `RunConfig`: ``base`` with that one change (all checked now).
+
+    Example:
+    >>> [name for name, _ in sweep_configs(RunConfig(quick=True))][:2]
+    ['baseline: 16-16, relu, binary crossentropy', 'one hidden layer']
+    """
+    spec = base.model_spec()
+    return [
+        (e.name, base.replace(spec=spec.replace(**e.spec_changes), loss=e.loss or base.loss))
+        for e in experiments
+    ]
+
+
+def run_sweep(variants: Sequence[tuple[str, RunConfig]]) -> list[dict[str, Any]]:
+    """Train every variant (`sweep_configs`): its validation run, then retrain and test.
+
+    Variants without ``data`` share the data of the first one's recipe, read once.
 
     Returns:
         One row per experiment: ``name``, ``params``, ``best_epoch`` (lowest
@@ -51,16 +65,17 @@ def run_sweep(
         ``test_accuracy`` after retraining for that many epochs on all training
         data, ``seconds``, and the per-epoch ``val_accuracy_curve``.
     """
+    shared = None
     rows = []
-    for experiment in experiments:
+    for name, config in variants:
         started = time.perf_counter()
-        spec = recipe.spec.replace(**experiment.spec_changes)
-        config = recipe.config.replace(loss=experiment.loss)
-        result = run_workflow(spec, style, data.train, data.test, config)
+        if config.data is None:
+            shared = shared or config.base_recipe().dataset()
+        result = run(config if config.data is not None else config.replace(data=shared))
         history, epoch = result.history, result.best_epoch
         rows.append(
             {
-                "name": experiment.name,
+                "name": name,
                 "params": result.model.count_params(),
                 "best_epoch": epoch,
                 "val_loss": history["val_loss"][epoch - 1],

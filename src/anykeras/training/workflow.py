@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,22 @@ import keras
 import numpy as np
 
 from anykeras.saving import save_atomically, save_model, write_json_atomically
-from anykeras.spec import ClassifierSpec, check_int
-from anykeras.training.callbacks import CallbackConfig, EpochTimer
+from anykeras.spec import ClassifierSpec
+from anykeras.training.callbacks import EpochTimer
 from anykeras.training.config import TrainConfig
+from anykeras.training.recipes import Dataset, Recipe
 from anykeras.training.route import PLAIN, Route
+from anykeras.training.run_config import RunConfig, RunConfigError
 from anykeras.training.run_folder import RunFolder
-from anykeras.training.steps import best_epoch, compile_for, evaluate, fit, k_fold, new_model
-from anykeras.training.steps import retrain as retrain_model
+from anykeras.training.steps import (
+    Phase,
+    best_epoch,
+    compile_model,
+    evaluate,
+    fit_phase,
+    k_fold,
+    new_model,
+)
 
 
 @dataclasses.dataclass
@@ -48,6 +58,8 @@ class WorkflowResult:
         retrain_epochs: How many epochs the final model trained.
         route: The route the data took (`anykeras.training.route.Route.name`).
         epoch_seconds: Wall time of each validation epoch this process ran.
+        info: Where and how it ran (style, backend, device, seconds, ...), for
+            ``metrics.json``.
     """
 
     history: dict[str, list[float]]
@@ -57,6 +69,7 @@ class WorkflowResult:
     retrain_epochs: int = 0
     route: str = "plain"
     epoch_seconds: list[float] = dataclasses.field(default_factory=list)
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def metrics(self) -> dict[str, Any]:
         """The numbers ``metrics.json`` holds: test metrics, epochs, parameters, route."""
@@ -70,115 +83,128 @@ class WorkflowResult:
         }
 
 
-def run_workflow(
-    spec: ClassifierSpec,
-    style: str,
-    train: tuple[np.ndarray, np.ndarray],
-    test: tuple[np.ndarray, np.ndarray],
-    config: TrainConfig | None = None,
-    retrain_epochs: int | None = None,
-    *,
-    folds: int | None = None,
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What one workflow trains, resolved: the model, its settings, its route.
+
+    `run` makes it from a `RunConfig` and a route; the steps below read it.
+    """
+
+    spec: ClassifierSpec
+    style: str
+    config: TrainConfig
+    retrain_epochs: int | None = None
+    folds: int | None = None
+    route: Route = PLAIN
+    initial_weights: list[np.ndarray] | None = None
+
+    def fresh_model(self) -> keras.Model:
+        """The route's model, made from a freshly initialised model of the course."""
+        model = new_model(self.spec, self.style, self.config.seed, self.initial_weights)
+        return self.route.model(self.spec, self.style, model)
+
+
+def run(
+    config: RunConfig,
     route: Route = PLAIN,
-    initial_weights: list[np.ndarray] | None = None,
-    out: str | Path | None = None,
-    overwrite: bool = False,
-    resume: bool = False,
-    info: dict[str, Any] | None = None,
+    workdir: str | Path | None = None,
+    notes: dict[str, Any] | None = None,
 ) -> WorkflowResult:
-    """The course's whole recipe: validate, pick the best epoch, retrain, evaluate.
+    """The course's whole recipe for ``config``: validate, pick the best epoch, retrain, test.
+
+    `anykeras.train_and_evaluate` chooses the route and calls this; any `Route`
+    plugs in here. The data (``config.data``, else the recipe's) is read only once the
+    settings and the work folder have been checked.
 
     Args:
-        spec: The model to build.
-        style: One of `anykeras.STYLES`.
-        train: ``(x_train, y_train)``; ``config.validation_size`` samples are held
-            out from its start for the validation run.
-        test: ``(x_test, y_test)``, used once, at the end.
-        config: How to train; ``epochs`` is the length of the validation run.
-        retrain_epochs: Epochs of the final run; by default the best epoch.
-        folds: Validate with this many folds (the book's housing recipe) instead of
-            a hold-out; the history is the mean over the folds.
+        config: The run.
         route: How the data goes in; the course's plain route by default.
-        initial_weights: Start both runs from these weights instead of seeded ones.
-        out: Write the run folder here (see the module); ``None`` writes nothing.
-        overwrite: Replace a finished run in ``out``.
-        resume: Back up each phase after every epoch and, if an earlier run of the
-            same settings into ``out`` was interrupted, carry on from its backups: the
-            result equals that of a run never interrupted.
-        info: More entries for ``metrics.json`` (dataset, backend, ...), and the
-            settings a resumed run must share.
+        workdir: Write the run folder here (see the module); ``None`` writes nothing.
+            With ``config.backup``, an interrupted run of the same settings into
+            ``workdir`` carries on from its backups, to the result of a run never
+            interrupted.
+        notes: More entries for ``metrics.json`` (the route's reason, say).
 
     Returns:
-        A `WorkflowResult`.
+        A `WorkflowResult`; its ``info`` is what ``metrics.json`` holds besides the
+        metrics.
 
     Example:
-    >>> spec = ClassifierSpec(input_shape=(4,), hidden=(3,))
     >>> x, y = np.ones((20, 4), "float32"), np.ones((20, 1), "float32")
-    >>> result = run_workflow(spec, "functional", (x, y), (x, y), TrainConfig(
-    ...     epochs=2, validation_size=5), retrain_epochs=1)
+    >>> result = run(RunConfig(spec=ClassifierSpec(input_shape=(4,), hidden=(3,)),
+    ...     data=Dataset(x, y, x, y), epochs=2, validation_size=5, retrain_epochs=1))
     >>> result.retrain_epochs, sorted(result.test_metrics)
     (1, ['accuracy', 'loss'])
     """
-    config = config or TrainConfig()
-    check_int("retrain_epochs", retrain_epochs, allow_none=True)
-    if out is None:
-        return _run(spec, style, train, test, config, retrain_epochs, folds, route,
-                    initial_weights, None)  # fmt: skip
-    settings = {"spec": spec.to_config(), "style": style, "route": route.name, **(info or {})}
-    started = time.perf_counter()
-    with RunFolder(out, overwrite=overwrite, resume=resume, settings=settings) as run:
-        if resume:
-            callbacks = dataclasses.replace(config.callbacks, backup_dir=run.backup)
-            config = config.replace(callbacks=callbacks)
-        config = _into_stage(config, run.stage)
-        result = _run(spec, style, train, test, config, retrain_epochs, folds, route,
-                      initial_weights, run.work if resume else None)  # fmt: skip
-        seconds = round(time.perf_counter() - started, 2)
-        write_results(result, run.stage, {**(info or {}), "seconds": seconds})
-        run.publish()
+    if workdir is None:
+        _refuse_files_without_folder(config)
+        return _run(_plan(config, route, None, None), _data(config), notes or {}, None)
+    settings = {**config.resume_settings(), "route": route.name}
+    with RunFolder(workdir, config.overwrite, config.backup, settings) as folder:
+        backup = folder.backup if config.backup else None
+        plan = _plan(config, route, folder.stage, backup)
+        result = _run(plan, _data(config), notes or {}, folder.work if config.backup else None)
+        write_run_files(result, folder.stage)
+        folder.publish()
     return result
 
 
-def _run(
-    spec: ClassifierSpec,
-    style: str,
-    train: tuple[np.ndarray, np.ndarray],
-    test: tuple[np.ndarray, np.ndarray],
-    config: TrainConfig,
-    retrain_epochs: int | None,
-    folds: int | None,
-    route: Route,
-    initial_weights: list[np.ndarray] | None,
-    work: Path | None,
-) -> WorkflowResult:
-    route.check(spec, train[0])
+def _refuse_files_without_folder(config: RunConfig) -> None:
+    asked = [name for name in ("checkpoint", "tensorboard", "batch_losses", "backup")
+             if getattr(config, name)]  # fmt: skip
+    if asked:
+        raise RunConfigError(
+            f"{', '.join(asked)} write files into the run's folder; give a workdir. "
+            "Received: workdir=None"
+        )
+
+
+def _plan(config: RunConfig, route: Route, folder: Path | None, backup: Path | None) -> Plan:
+    retrain_epochs, folds = config.workflow_settings()
+    train = config.train_config(folder, backup)
+    return Plan(config.model_spec(), config.style, train, retrain_epochs, folds, route,
+                config.initial_weights)  # fmt: skip
+
+
+def _data(config: RunConfig) -> Any:
+    return config.data if config.data is not None else config.base_recipe().dataset()
+
+
+def _run(plan: Plan, data: Any, notes: dict[str, Any], work: Path | None) -> WorkflowResult:
+    started = time.perf_counter()
+    plan.route.check(plan.spec, data.x_train)
     timer = EpochTimer()
     done = None if work is None else work / "validation.json"
     if done is not None and done.is_file():  # a resumed run: the validation run is over
         history = json.loads(done.read_text(encoding="utf-8"))
     else:
-        history = validation_history(
-            spec, style, train, config, folds, route, initial_weights, callbacks=[timer]
-        )
+        history = validation_history(plan, data.train, callbacks=[timer])
         if done is not None:
             write_json_atomically(done, history)
     chosen = best_epoch(history)
-    epochs = retrain_epochs or chosen
-    final = config.replace(epochs=epochs)
-    trained = retrain_model(spec, style, *train, final, initial_weights, route=route)
-    model = route.deliver(trained, spec, style, lambda dense: compile_for(dense, spec, final))
-    metrics = evaluate(model, route.inputs(test[0], training=False), test[1])
-    return WorkflowResult(history, chosen, model, metrics, epochs, route.name, timer.seconds)
+    epochs = plan.retrain_epochs or chosen
+    final = plan.config.replace(epochs=epochs)
+    trained = plan.fresh_model()
+    fit_phase(trained, plan.spec, data.train, final.for_retraining(), Phase("retrain", plan.route))
+    model = plan.route.deliver(trained, plan.spec, plan.style,
+                               lambda dense: compile_model(dense, plan.spec, final))  # fmt: skip
+    metrics = evaluate(model, plan.route.inputs(data.x_test, training=False), data.y_test)
+    result = WorkflowResult(history, chosen, model, metrics, epochs, plan.route.name, timer.seconds)
+    seconds = round(time.perf_counter() - started, 2)
+    result.info = {**_describe(plan), **notes, "seconds": seconds}
+    return result
+
+
+def _describe(plan: Plan) -> dict[str, Any]:
+    """Where and how the run trained, for ``metrics.json``."""
+    from anykeras.training.devices import current_device
+
+    return {"style": plan.style, "backend": keras.backend.backend(), "device": current_device()}
 
 
 def validation_history(
-    spec: ClassifierSpec,
-    style: str,
+    plan: Plan,
     train: tuple[np.ndarray, np.ndarray],
-    config: TrainConfig,
-    folds: int | None = None,
-    route: Route = PLAIN,
-    initial_weights: list[np.ndarray] | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> dict[str, list[float]]:
     """The validation run's per-epoch curves: a hold-out run, or the mean over k folds.
@@ -186,35 +212,111 @@ def validation_history(
     Example:
     >>> spec = ClassifierSpec(input_shape=(3,), hidden=(2,), task="regression")
     >>> x, y = np.ones((8, 3), "float32"), np.ones((8,), "float32")
-    >>> curves = validation_history(spec, "sequential", (x, y), TrainConfig(
-    ...     epochs=2, batch_size=2, validation_size=None), folds=2)
+    >>> plan = Plan(spec, "sequential", TrainConfig(epochs=2, batch_size=2,
+    ...     validation_size=None), folds=2)
+    >>> curves = validation_history(plan, (x, y))
     >>> sorted(curves), len(curves["val_mae"])
     (['loss', 'mae', 'val_loss', 'val_mae'], 2)
     """
-    if folds:
-        if route is not PLAIN:
-            raise ValueError(f"k-fold validation takes the plain route. Received: {route.name!r}")
-        runs = k_fold(spec, style, *train, config, k=folds)
+    if plan.folds:
+        if plan.route is not PLAIN:
+            raise ValueError(
+                f"k-fold validation takes the plain route. Received: {plan.route.name!r}"
+            )
+        runs = k_fold(plan.spec, plan.style, *train, plan.config, k=plan.folds)
         return {key: np.mean([run[key] for run in runs], axis=0).tolist() for key in runs[0]}
-    model = route.model(spec, style, new_model(spec, style, config.seed, initial_weights))
-    run = fit(model, spec, *train, config, route=route, phase="validation", callbacks=callbacks)
-    return run.history
+    phase = Phase("validation", plan.route, callbacks=tuple(callbacks))
+    return fit_phase(plan.fresh_model(), plan.spec, train, plan.config, phase).history
 
 
-def _into_stage(config: TrainConfig, stage: Path) -> TrainConfig:
-    """The callbacks' files (checkpoint, logs) written into the stage, published with it."""
-    asked = config.callbacks
-    callbacks = CallbackConfig(
-        early_stopping_patience=asked.early_stopping_patience,
-        checkpoint_path=stage / "checkpoint" / "best.keras" if asked.checkpoint_path else None,
-        backup_dir=asked.backup_dir,
-        tensorboard_dir=stage / "tensorboard" if asked.tensorboard_dir else None,
-        batch_loss_log=stage / "batch_losses.json" if asked.batch_loss_log else None,
+def run_workflow(
+    spec: ClassifierSpec,
+    style: str,
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    config: TrainConfig | None = None,
+    **options: Any,
+) -> WorkflowResult:
+    """0.2's workflow call; use `anykeras.train_and_evaluate` with a `RunConfig`.
+
+    ``options`` are 0.2's keywords (``retrain_epochs``, ``folds``, ``route``,
+    ``initial_weights``, ``out``, ``overwrite``, ``resume``, ``info``).
+    """
+    warnings.warn(
+        "run_workflow(spec, style, train, test, config, ...) is deprecated: build an "
+        "anykeras.RunConfig(spec=..., data=Dataset(...), ...) and call "
+        "anykeras.train_and_evaluate(config, workdir)",
+        DeprecationWarning,
+        stacklevel=2,
     )
-    return config.replace(callbacks=callbacks)
+    config = config or TrainConfig()
+    route = options.pop("route", PLAIN)
+    out, info = options.pop("out", None), options.pop("info", None) or {}
+    retrain_epochs, folds = options.pop("retrain_epochs", None), options.pop("folds", None)
+    run_config = _from_0_2(spec, style, Dataset(*train, *test), config, options)
+    run_config = run_config.replace(retrain_epochs=retrain_epochs, folds=folds)
+    return run(run_config, route, out, info)
 
 
-def write_results(result: WorkflowResult, folder: Path, info: dict[str, Any]) -> None:
+def _from_0_2(
+    spec: ClassifierSpec,
+    style: str,
+    data: Dataset,
+    config: TrainConfig,
+    options: dict[str, Any],
+) -> RunConfig:
+    """The `RunConfig` of 0.2's loose values (``options``: its remaining keywords)."""
+    run_config = RunConfig(
+        spec=spec, style=style, data=data, training=config, seed=config.seed,
+        shuffle=config.shuffle, verbose=config.verbose,
+        initial_weights=options.pop("initial_weights", None),
+        overwrite=options.pop("overwrite", False), backup=options.pop("resume", False),
+    )  # fmt: skip
+    if options:
+        raise TypeError(f"0.2's workflow call got unknown keywords. Received: {sorted(options)}")
+    return run_config
+
+
+def recipe_validation_history(
+    recipe: Recipe, style: str, data: Dataset, route: Route = PLAIN
+) -> dict[str, list[float]]:
+    """The recipe's validation curves; 0.2's ``recipes.validation_history``, deprecated."""
+    warnings.warn(
+        "anykeras.training.recipes.validation_history is deprecated: use "
+        "anykeras.training.workflow.validation_history(Plan(...), data.train)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    plan = Plan(recipe.spec, style, recipe.config, recipe.retrain_epochs, recipe.folds, route)
+    return validation_history(plan, data.train)
+
+
+def train_recipe(
+    recipe: Recipe,
+    style: str = "functional",
+    data: Dataset | None = None,
+    route: Route = PLAIN,
+    **workflow: Any,
+) -> WorkflowResult:
+    """0.2's call for a recipe; use `anykeras.train_and_evaluate` with a `RunConfig`.
+
+    ``workflow`` takes 0.2's keywords (``out``, ``resume``, ``overwrite``,
+    ``initial_weights``, ``info``).
+    """
+    warnings.warn(
+        "anykeras.training.recipes.train_and_evaluate(recipe, ...) is deprecated: use "
+        "anykeras.train_and_evaluate(anykeras.RunConfig(recipe=name, ...), workdir)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    data = data if data is not None else recipe.dataset()
+    out, info = workflow.pop("out", None), workflow.pop("info", None)
+    run_config = _from_0_2(recipe.spec, style, data, recipe.config, workflow)
+    run_config = run_config.replace(retrain_epochs=recipe.retrain_epochs, folds=recipe.folds)
+    return run(run_config, route, out, info)
+
+
+def write_run_files(result: WorkflowResult, folder: Path) -> None:
     """Write a run's files into ``folder``; ``metrics.json`` last (it marks a finished run).
 
     The curves (``loss.png``, ...) are drawn where matplotlib is installed.
@@ -226,7 +328,7 @@ def write_results(result: WorkflowResult, folder: Path, info: dict[str, Any]) ->
     if plotting_available():  # the curves need the ``plot`` extra; the rest does not
         plot_history(result.history, folder)
     save_model(result.model, folder / "model.keras")
-    write_json_atomically(folder / "metrics.json", {**result.metrics(), **info})
+    write_json_atomically(folder / "metrics.json", {**result.metrics(), **result.info})
 
 
 def _write_log(history: dict[str, list[float]], path: Path) -> None:

@@ -62,6 +62,8 @@ def test_each_fact_is_defined_once_in_spec():
         ("anykeras.sparse", "build_sparse", "anykeras.builders.sparse"),
         ("anykeras.ctc", "build_ctc_model", "anykeras.builders.ctc"),
         ("anykeras.report", "check", "anykeras.demo.report"),
+        ("anykeras.testing.steps", "one_step", "anykeras.testing.optimizer_steps"),
+        ("anykeras.testing.report", "PortabilityReport", "anykeras.testing.portability_report"),
     ],
 )
 def test_modules_of_the_old_layout_still_import_and_say_where_they_went(old, name, new):
@@ -73,3 +75,26 @@ def test_modules_of_the_old_layout_still_import_and_say_where_they_went(old, nam
     assert getattr(module, name) is getattr(importlib.import_module(new), name)
     with pytest.raises(AttributeError, match=f"module '{old}' has no attribute 'nope'"):
         _ = module.nope
+
+
+@pytest.mark.parametrize(
+    ("old", "name", "new"),
+    [
+        ("anykeras.testing.steps", "quiet_random_layers", "anykeras.testing.optimizer_steps"),
+        ("anykeras.testing.report", "PairResult", "anykeras.testing.portability_report"),
+    ],
+)
+def test_the_renamed_testing_modules_work_in_import_statements(old, name, new):
+    """``import old`` and ``from old import name``, as a user writes them, both warn."""
+    import importlib
+
+    expected = getattr(importlib.import_module(new), name)
+    for statement, bound in (
+        (f"import {old}", f"{old}.{name}"),
+        (f"from {old} import {name}", name),
+    ):
+        sys.modules.pop(old, None)
+        namespace: dict = {}
+        with pytest.warns(DeprecationWarning, match=f"{old} moved to {new}; import from there"):
+            exec(statement, namespace)
+        assert eval(bound, namespace) is expected, statement

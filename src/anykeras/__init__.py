@@ -175,8 +175,9 @@ class _ThenLoader:
 
 
 # --- Modules that moved --------------------------------------------------------------
-# Imports of the 0.1 layout keep working, with a DeprecationWarning that names the new
-# home: old name -> the modules whose names it offers, looked up in order.
+# Imports of the 0.1 layout, and of the modules 0.3 renamed, keep working, with a
+# DeprecationWarning that names the new home: old name -> the modules whose names it
+# offers, looked up in order.
 _MOVED = {
     "anykeras.callbacks": ("anykeras.training.callbacks",),
     "anykeras.ctc": ("anykeras.builders.ctc",),
@@ -189,6 +190,9 @@ _MOVED = {
     "anykeras.recipes": ("anykeras.training.recipes",),
     "anykeras.report": ("anykeras.demo.report",),
     "anykeras.sparse": ("anykeras.layers", "anykeras.builders.sparse", "anykeras.data.encoding"),
+    # 0.3: one module name per idea (training/steps.py and demo/report.py keep theirs)
+    "anykeras.testing.report": ("anykeras.testing.portability_report",),
+    "anykeras.testing.steps": ("anykeras.testing.optimizer_steps",),
 }
 
 

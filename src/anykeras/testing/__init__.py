@@ -38,8 +38,8 @@ from anykeras import lazy_exports
 if TYPE_CHECKING:
     from anykeras.testing.golden import check_golden, make_golden
     from anykeras.testing.lint import Finding, assert_backend_agnostic, find_backend_code
+    from anykeras.testing.portability_report import PairResult, PortabilityReport
     from anykeras.testing.portable import check_portable
-    from anykeras.testing.report import PairResult, PortabilityReport
     from anykeras.testing.same_model import assert_same_model
     from anykeras.testing.save_reload import assert_save_reload
     from anykeras.testing.sessions import nox_sessions

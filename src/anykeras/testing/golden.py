@@ -36,7 +36,12 @@ import numpy as np
 
 from anykeras.testing.arrays import flatten, largest_diff, load_arrays, save_arrays
 from anykeras.testing.model_fn import describe, import_module, resolve
-from anykeras.testing.steps import first_difference, one_step, quiet_random_layers, weight_names
+from anykeras.testing.optimizer_steps import (
+    first_difference,
+    one_step,
+    quiet_random_layers,
+    weight_names,
+)
 
 if TYPE_CHECKING:
     import keras

@@ -34,7 +34,7 @@ from anykeras.spec import BACKENDS, check_choice, check_number
 from anykeras.testing.arrays import save_arrays
 from anykeras.testing.interpreters import find_pythons
 from anykeras.testing.model_fn import describe, import_roots
-from anykeras.testing.report import PairResult, PortabilityReport
+from anykeras.testing.portability_report import PairResult, PortabilityReport
 
 __all__ = ["check_portable"]
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from anykeras.testing.arrays import flatten, max_abs_diff
-from anykeras.testing.steps import compile_fresh, first_difference, quiet_random_layers
+from anykeras.testing.optimizer_steps import compile_fresh, first_difference, quiet_random_layers
 
 if TYPE_CHECKING:
     import keras

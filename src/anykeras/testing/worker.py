@@ -26,7 +26,7 @@ import numpy as np
 from anykeras.testing.advice import explain, read_config, unregistered_classes
 from anykeras.testing.arrays import load_arrays, max_abs_diff, save_arrays
 from anykeras.testing.model_fn import import_module, resolve
-from anykeras.testing.steps import one_step, quiet_random_layers, weight_names
+from anykeras.testing.optimizer_steps import one_step, quiet_random_layers, weight_names
 
 __all__ = ["compare", "load", "main", "save"]
 

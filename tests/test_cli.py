@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib.util
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,8 @@ import numpy as np
 import pytest
 
 from anykeras import RunConfig
-from anykeras.cli import main
+from anykeras.cli import build_parser, main
+from anykeras.cli.train import RUN_FIELDS
 from anykeras.speed import FASTEST
 
 BACKEND = keras.backend.backend()
@@ -271,6 +274,33 @@ def test_an_unknown_command_and_the_version():
     code, stdout, _ = run("--version")
     assert code == 0
     assert stdout.strip() == f"anykeras {__import__('anykeras').__version__}"
+
+
+def test_train_help_names_every_option_and_no_default_of_none():
+    code, stdout, _ = run("train", "--help")
+    assert code == 0
+    text = " ".join(stdout.split())  # the same, however the lines are wrapped
+    fields = ("dataset", "out", *RUN_FIELDS, "backend")  # --dataset is RunConfig's recipe
+    options = [f"--{name.replace('_', '-')}" for name in fields]
+    assert [o for o in options if not re.search(rf"(?<![\w-]){o}\b", text)] == []
+    assert "(default: None)" not in text
+    assert "(default: False)" not in text
+
+
+def test_every_option_of_every_command_has_help():
+    parser = build_parser()
+    (commands,) = [a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    without = [
+        f"{name} {'/'.join(action.option_strings)}"
+        for name, command in commands.items()
+        for action in command._actions
+        if not action.help
+    ]
+    assert without == []
+    for name in commands:
+        code, stdout, _ = run(name, "--help")
+        assert code == 0, name
+        assert "(default: None)" not in " ".join(stdout.split()), name
 
 
 def test_a_backend_that_is_not_installed_is_refused_clearly():

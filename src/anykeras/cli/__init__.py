@@ -45,6 +45,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default after its help, unless it is None or False.
+
+    Those mean "not given" (the recipe's value, or a flag left off), which the help text
+    says in words where it matters; ``(default: None)`` would say nothing.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _add_command(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
+    """A subcommand's parser (a `_Parser`), whose ``--help`` shows each option's default."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, formatter_class=_HelpFormatter
+    )
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `anykeras` command."""
     parser = _Parser(prog="anykeras", description="The course's Keras 3 workflow, on any backend.")
@@ -53,15 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
     # `golden` is parsed by anykeras.testing.golden; listed here for --help.
-    sub.add_parser("golden", help="make golden files once; check them on every backend")
+    _add_command(sub, "golden", "make golden files once; check them on every backend")
     for add in (_add_train, _add_evaluate, _add_predict, _add_sweep):
         command = add(sub)
         command.add_argument(
             "--backend",
             choices=BACKENDS,
             default=default_backend(),
-            help="Keras backend ($KERAS_BACKEND, else the first installed of "
-            f"{', '.join(BACKENDS)})",
+            help="the Keras backend: $KERAS_BACKEND if set, else the first installed of "
+            f"{', '.join(BACKENDS)}",
         )
         command.add_argument(
             "--verbose",
@@ -73,23 +94,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Help texts that more than one command shares.
+_DATASET_HELP = "the course's problem, and its recipe: the model and the training settings"
+_STYLE_HELP = "how the model is written: keras.Sequential, the functional API or a subclass"
+_EPOCHS_HELP = "(default: the recipe's; imdb 20, at most 8 with --quick)"
+_QUICK_HELP = "small synthetic data, at most 8 epochs (offline, fast)"
+
+
 def _add_train(sub: Any) -> argparse.ArgumentParser:
-    train = sub.add_parser("train", help="validate, retrain on all training data, test")
-    train.add_argument("--dataset", choices=DATASETS, default="imdb")
-    train.add_argument("--style", choices=STYLES, default="functional")
-    train.add_argument("--epochs", type=positive_int, help="epochs of the validation run")
+    train = _add_command(sub, "train", "validate, retrain on all training data, test")
+    train.add_argument("--dataset", choices=DATASETS, default="imdb", help=_DATASET_HELP)
+    train.add_argument("--style", choices=STYLES, default="functional", help=_STYLE_HELP)
+    train.add_argument(
+        "--epochs", type=positive_int, help=f"epochs of the validation run {_EPOCHS_HELP}"
+    )
     train.add_argument(
         "--retrain-epochs",
         type=positive_int,
-        help="epochs of the final run (default: the epoch with the lowest val_loss)",
+        help="epochs of the final run on all training data (default: the recipe's, else "
+        "the epoch with the lowest val_loss)",
     )
-    train.add_argument("--batch-size", type=positive_int)
-    train.add_argument("--learning-rate", type=learning_rate)
-    train.add_argument("--seed", type=seed, default=0, help="0 to 2**32 - 1 (default 0)")
-    train.add_argument("--out", type=Path, required=True, help="output directory")
+    train.add_argument(
+        "--batch-size",
+        type=positive_int,
+        help="samples per gradient step (default: the recipe's; imdb 512)",
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=learning_rate,
+        help="the optimizer's learning rate (default: the optimizer's; rmsprop 1e-3)",
+    )
+    train.add_argument(
+        "--seed",
+        type=seed,
+        default=0,
+        help="seed of the weights and the sample order, 0 to 2**32 - 1",
+    )
+    train.add_argument(
+        "--out", type=Path, required=True, help="output directory: model, metrics, curves"
+    )
     train.add_argument("--overwrite", action="store_true", help="replace a finished run in --out")
-    train.add_argument("--quick", action="store_true", help="small synthetic data, few epochs")
-    train.add_argument("--early-stopping", type=non_negative_int, metavar="PATIENCE")
+    train.add_argument("--quick", action="store_true", help=_QUICK_HELP)
+    train.add_argument(
+        "--early-stopping",
+        type=non_negative_int,
+        metavar="PATIENCE",
+        help="stop after PATIENCE epochs without a lower val_loss (default: off)",
+    )
     train.add_argument("--checkpoint", action="store_true", help="keep the best model (val_loss)")
     train.add_argument("--backup", action="store_true", help="resume exactly if interrupted")
     train.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs")
@@ -98,13 +149,13 @@ def _add_train(sub: Any) -> argparse.ArgumentParser:
         "--devices",
         type=positive_int,
         default=1,
-        help="train data-parallel on N devices in one worker process (JAX, TensorFlow)",
+        help="train data-parallel on N devices in one worker process; JAX and TensorFlow",
     )
     train.add_argument(
         "--processes",
         type=positive_int,
         default=1,
-        help="train data-parallel in N worker processes, one device each (every backend)",
+        help="train data-parallel in N worker processes, one device each; any backend",
     )
     train.add_argument(
         "--route",
@@ -114,22 +165,28 @@ def _add_train(sub: Any) -> argparse.ArgumentParser:
         default="auto",
         help="how the data goes in: plain (float32 multi-hot, the course's code), compact "
         "(uint8 multi-hot), sparse (word ids); auto: the fastest that gives the same "
-        "results on this backend (default)",
+        "results on this backend",
     )
     return train
 
 
 def _add_evaluate(sub: Any) -> argparse.ArgumentParser:
-    evaluate = sub.add_parser("evaluate", help="a saved model on a dataset's test split")
-    evaluate.add_argument("--model", type=Path, required=True)
-    evaluate.add_argument("--dataset", choices=DATASETS, default="imdb")
-    evaluate.add_argument("--quick", action="store_true")
+    evaluate = _add_command(sub, "evaluate", "a saved model on a dataset's test split")
+    evaluate.add_argument("--model", type=Path, required=True, help="a saved .keras file")
+    evaluate.add_argument(
+        "--dataset", choices=DATASETS, default="imdb", help="whose test split to evaluate on"
+    )
+    evaluate.add_argument(
+        "--quick", action="store_true", help="small synthetic test data, as train --quick"
+    )
     return evaluate
 
 
 def _add_predict(sub: Any) -> argparse.ArgumentParser:
-    predict = sub.add_parser("predict", help="score raw review text with a saved IMDB model")
-    predict.add_argument("--model", type=Path, required=True)
+    predict = _add_command(sub, "predict", "score raw review text with a saved IMDB model")
+    predict.add_argument(
+        "--model", type=Path, required=True, help="a .keras file trained on --dataset imdb"
+    )
     source = predict.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", action="append", help="a review (repeat for several)")
     source.add_argument("--file", type=Path, help="a UTF-8 text file, one review per line")
@@ -137,12 +194,19 @@ def _add_predict(sub: Any) -> argparse.ArgumentParser:
 
 
 def _add_sweep(sub: Any) -> argparse.ArgumentParser:
-    sweep = sub.add_parser("sweep", help="the course's further experiments, as a table")
-    sweep.add_argument("--dataset", choices=("imdb",), default="imdb")
-    sweep.add_argument("--style", choices=STYLES, default="functional")
-    sweep.add_argument("--epochs", type=positive_int)
-    sweep.add_argument("--out", type=Path, required=True)
-    sweep.add_argument("--quick", action="store_true")
+    sweep = _add_command(sub, "sweep", "the course's further experiments, as a table")
+    sweep.add_argument(
+        "--dataset",
+        choices=("imdb",),
+        default="imdb",
+        help="the experiments are the course's on IMDB",
+    )
+    sweep.add_argument("--style", choices=STYLES, default="functional", help=_STYLE_HELP)
+    sweep.add_argument("--epochs", type=positive_int, help=f"epochs of each variant {_EPOCHS_HELP}")
+    sweep.add_argument(
+        "--out", type=Path, required=True, help="output directory: sweep.md, .json and .png"
+    )
+    sweep.add_argument("--quick", action="store_true", help=_QUICK_HELP)
     return sweep
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anykeras import ConvSpec, SequenceSpec, build
+from anykeras import ConvSpec, RunConfig, SequenceSpec, build
 from anykeras.data import imdb as imdb_data
 from anykeras.data import mnist
 from anykeras.training import compile_model, evaluate, retrain
-from anykeras.training.recipes import get_recipe, validation_history
+from anykeras.training.recipes import get_recipe
+from anykeras.training.workflow import Plan, validation_history
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +39,8 @@ def test_imdb_course_recipe_reaches_87_percent_in_every_style(imdb, style, seed)
 
 
 def test_imdb_twenty_epochs_overfit_after_a_few(imdb):
-    recipe = get_recipe("imdb")  # 20 epochs, the first 10,000 reviews held out
-    history = validation_history(recipe, "functional", imdb)
+    plan = Plan.of(RunConfig(recipe="imdb"))  # 20 epochs, the first 10,000 reviews held out
+    history = validation_history(plan, imdb.train)
     lowest = int(np.argmin(history["val_loss"])) + 1
     assert 2 <= lowest <= 6, history["val_loss"]
     assert history["accuracy"][-1] > history["val_accuracy"][-1]
@@ -57,8 +58,8 @@ def test_reuters_dense_64_64_46_nine_epochs(shared_file):
 
 def test_housing_four_fold_mean_validation_mae(shared_file):
     shared_file("boston_housing/boston_housing.npz")
-    recipe = get_recipe("housing")  # Dense 64-64-1, batch 16, 100 epochs, 4 folds
-    history = validation_history(recipe, "sequential", recipe.dataset())
+    config = RunConfig(recipe="housing", style="sequential")  # 64-64-1, batch 16, 4 folds
+    history = validation_history(Plan.of(config), config.base_recipe().dataset().train)
     assert len(history["val_mae"]) == 100
     assert np.mean(history["val_mae"][-10:]) <= 2.9, history["val_mae"][-10:]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from anykeras import ClassifierSpec, Dataset, RunConfig, TrainConfig, train_and_evaluate
-from anykeras.training.run_config import CONFLICTS, ONE_DEVICE_ONLY
+from anykeras.training.run_conflicts import CONFLICTS, ONE_DEVICE_ONLY
 
 
 def tiny_data(rows: int = 40, width: int = 6) -> Dataset:

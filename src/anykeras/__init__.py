@@ -80,20 +80,28 @@ def lazy_exports(path: str) -> dict[str, str]:
     }
 
 
-_EXPORTS = lazy_exports(__file__)
+def lazy_facade(name: str, path: str) -> tuple[dict[str, str], Any, Any]:
+    """``(exports, __getattr__, __dir__)`` for the facade module ``name`` at ``path``.
+
+    ``__getattr__`` imports a public name (`lazy_exports`) on first use and keeps it.
+    """
+    exports = lazy_exports(path)
+
+    def getattr_(attr: str) -> Any:
+        if attr not in exports:
+            raise AttributeError(f"module {name!r} has no attribute {attr!r}")
+        value = getattr(importlib.import_module(exports[attr]), attr)
+        setattr(sys.modules[name], attr, value)  # import once
+        return value
+
+    def dir_() -> list[str]:
+        return sorted(set(vars(sys.modules[name])) | set(exports))
+
+    return exports, getattr_, dir_
+
+
+_EXPORTS, __getattr__, __dir__ = lazy_facade(__name__, __file__)
 __all__ = ["__version__", *sorted(_EXPORTS)]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'anykeras' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # import once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 # --- Registration with Keras ---------------------------------------------------------

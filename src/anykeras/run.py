@@ -24,7 +24,8 @@ import keras
 from anykeras.training.callbacks import tensorboard_available
 from anykeras.training.recipes import Recipe
 from anykeras.training.route import Route
-from anykeras.training.run_config import RunConfig, RunConfigError
+from anykeras.training.run_config import RunConfig
+from anykeras.training.run_conflicts import RunConfigError
 from anykeras.training.run_folder import check_writable_folder
 from anykeras.training.workflow import WorkflowResult, run, train_recipe
 

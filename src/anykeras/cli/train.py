@@ -54,7 +54,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     """`anykeras.train_and_evaluate` of the options' `RunConfig`, into ``--out``."""
     from anykeras.run import train_and_evaluate
     from anykeras.training.plots import plotting_available
-    from anykeras.training.run_config import RunConfigError
+    from anykeras.training.run_conflicts import RunConfigError
 
     config = run_config(args)
     if not plotting_available():

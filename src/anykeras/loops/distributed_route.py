@@ -20,7 +20,7 @@ Example:
 >>> DataParallelRoute(devices=2, processes=2)
 Traceback (most recent call last):
 ...
-anykeras.training.run_config.RunConfigError: one of devices and processes may be more ...
+anykeras.training.run_conflicts.RunConfigError: one of devices and processes may be more ...
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from anykeras.spec import check_int
 from anykeras.training.batches import SeededBatches
 from anykeras.training.callbacks import EpochTimer, StopOnNonFinite
 from anykeras.training.route import Route
-from anykeras.training.run_config import ONE_DEVICE_ONLY, RunConfig
+from anykeras.training.run_config import RunConfig
+from anykeras.training.run_conflicts import ONE_DEVICE_ONLY
 
 #: What data-parallel training cannot do (`anykeras.RunConfig` refuses them up front).
 NOT_WITH_REPLICAS = ", ".join(ONE_DEVICE_ONLY).replace("_", " ")

@@ -30,10 +30,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from anykeras import lazy_exports
+from anykeras import lazy_facade
 
 if TYPE_CHECKING:
     from anykeras.testing.golden import check_golden, make_golden
@@ -45,17 +44,6 @@ if TYPE_CHECKING:
     from anykeras.testing.sessions import nox_sessions
 
 
-_EXPORTS = lazy_exports(__file__)  # the names of the imports above, each listed once
+# The names of the imports above, each listed once, imported on first use.
+_EXPORTS, __getattr__, __dir__ = lazy_facade(__name__, __file__)
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'anykeras.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))

@@ -13,10 +13,9 @@ Example:
 (20, 512)
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from anykeras import lazy_exports
+from anykeras import lazy_facade
 
 if TYPE_CHECKING:
     from anykeras.training.batches import EpochOrder
@@ -42,13 +41,6 @@ if TYPE_CHECKING:
     from anykeras.training.workflow import Plan, WorkflowResult, run, run_workflow
 
 
-_EXPORTS = lazy_exports(__file__)  # the names of the imports above, each listed once
+# The names of the imports above, each listed once, imported on first use.
+_EXPORTS, __getattr__, __dir__ = lazy_facade(__name__, __file__)
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'anykeras.training' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value

@@ -2,7 +2,8 @@
 
 A run is a recipe (or your own spec and arrays), a style, a route, the replicas, the
 callbacks and the training settings. `RunConfig` holds them all, checks every field
-and every conflict between fields at construction (one table, `CONFLICTS`), and goes
+and every conflict between fields at construction (one table,
+`anykeras.training.run_conflicts.CONFLICTS`), and goes
 to and from JSON with its real values: that JSON is what a resumed run compares.
 `anykeras.train_and_evaluate` runs it; ``anykeras train`` only maps its options to
 these fields.
@@ -14,7 +15,7 @@ True
 >>> RunConfig(processes=2, checkpoint=True)
 Traceback (most recent call last):
 ...
-anykeras.training.run_config.RunConfigError: data-parallel training runs in worker processes, \
+anykeras.training.run_conflicts.RunConfigError: data-parallel training runs in worker processes, \
 where checkpoint cannot run; \
 drop it, or train on one device. Received: processes=2, checkpoint=True
 """
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,17 +32,11 @@ from anykeras.training.callbacks import CallbackConfig
 from anykeras.training.config import VERBOSITY, TrainConfig, check_validation_size
 from anykeras.training.recipes import Dataset, Recipe, get_recipe, quick
 from anykeras.training.route import Route
+from anykeras.training.run_conflicts import CONFLICTS, RunConfigError
 
 if TYPE_CHECKING:
     import numpy as np
 
-
-class RunConfigError(ValueError):
-    """Settings that cannot run together, or not here; always raised before data is read."""
-
-
-#: The fields whose callbacks run inside ``fit``, so not in data-parallel workers.
-ONE_DEVICE_ONLY = ("early_stopping", "checkpoint", "backup", "tensorboard", "batch_losses")
 
 _ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -279,112 +273,3 @@ class RunConfig:
         if self.data is not None:  # your arrays: their sizes, at least, must match
             values["data"] = {name: list(getattr(self.data, name).shape) for name in _ARRAYS}
         return values
-
-
-def _asked_one_device_only(config: RunConfig) -> list[str]:
-    # `is`, not `in`: an early-stopping patience of 0 is asked for (and 0 == False).
-    return [
-        name
-        for name in ONE_DEVICE_ONLY
-        if getattr(config, name) is not None and getattr(config, name) is not False
-    ]
-
-
-def _received(config: RunConfig, *names: str) -> str:
-    return "Received: " + ", ".join(f"{name}={_shown(getattr(config, name))}" for name in names)
-
-
-def _shown(value: Any) -> str:
-    return repr(value.name) if isinstance(value, Route) else repr(value)
-
-
-def _layout(config: RunConfig) -> str:
-    return "devices" if config.devices > 1 else "processes"
-
-
-def _with_callbacks(config: RunConfig) -> str:
-    asked = _asked_one_device_only(config)
-    them = "it" if len(asked) == 1 else "them"
-    names = ", ".join(name.replace("_", " ") for name in asked)
-    return (
-        f"data-parallel training runs in worker processes, where {names} cannot "
-        f"run; drop {them}, or train on one device. " + _received(config, _layout(config), *asked)
-    )
-
-
-def _batch_size(config: RunConfig) -> int:
-    return config.batch_size or config.base_recipe().config.batch_size
-
-
-def _folds(config: RunConfig) -> int | None:
-    return config.workflow_settings()[1]
-
-
-def _spec_mismatch(config: RunConfig) -> bool:
-    return (
-        config.spec is not None
-        and config.data is None
-        and tuple(config.spec.input_shape) != tuple(config.base_recipe().spec.input_shape)
-    )
-
-
-def _route_needs_words(config: RunConfig) -> bool:
-    # Your data's rows are checked by the route itself, once they are read.
-    recipe_rows = config.data is None and not config.base_recipe().multi_hot
-    return config.route in ("compact", "sparse") and recipe_rows
-
-
-#: Every conflict between settings, each with its one-line message.
-CONFLICTS: tuple[tuple[Callable[[RunConfig], bool], Callable[[RunConfig], str]], ...] = (
-    (
-        lambda c: c.devices > 1 and c.processes > 1,
-        lambda c: (
-            "one of devices and processes may be more than 1, not both. "
-            + _received(c, "devices", "processes")
-        ),
-    ),
-    (
-        lambda c: c.replicas > 1 and c.route_name not in ("auto", "plain"),
-        lambda c: (
-            "data-parallel training takes the plain route (the faster routes run on "
-            "one device). " + _received(c, _layout(c), "route")
-        ),
-    ),
-    (lambda c: c.replicas > 1 and bool(_asked_one_device_only(c)), _with_callbacks),
-    (
-        lambda c: c.replicas > 1 and _folds(c) is not None,
-        lambda c: (
-            f"k-fold validation ({_folds(c)} folds, the {c.recipe} recipe's way) trains "
-            "on one device. " + _received(c, _layout(c))
-        ),
-    ),
-    (
-        lambda c: c.replicas > 1 and _batch_size(c) % c.replicas != 0,
-        lambda c: (
-            f"the batch size must split evenly over the {c.replicas} replicas. "
-            f"Received: batch_size={_batch_size(c)}, {_layout(c)}={c.replicas}"
-        ),
-    ),
-    (
-        lambda c: c.folds is not None and c.validation_size is not None,
-        lambda c: (
-            "k-fold validation holds out each fold in turn; give folds or "
-            "validation_size, not both. " + _received(c, "folds", "validation_size")
-        ),
-    ),
-    (
-        _spec_mismatch,
-        lambda c: (
-            f"the {c.recipe} recipe's data has samples of shape "
-            f"{tuple(c.base_recipe().spec.input_shape)}; give a spec with that input_shape, or "
-            f"your own data. Received: spec.input_shape={tuple(c.model_spec().input_shape)}"
-        ),
-    ),
-    (
-        _route_needs_words,
-        lambda c: (
-            f"the {c.route} route reads multi-hot word rows (the imdb and reuters "
-            "recipes); other data takes the plain route. " + _received(c, "recipe", "route")
-        ),
-    ),
-)

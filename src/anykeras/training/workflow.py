@@ -1,16 +1,12 @@
 """The course's workflow, sequenced once: validate, pick the best epoch, retrain, test.
 
-    result = run_workflow(spec, "functional", (x_train, y_train), (x_test, y_test))
-    result.best_epoch          # the epoch with the lowest validation loss
-    result.retrain_epochs      # how many epochs the final model trained
-    result.test_metrics        # {"loss": ..., "accuracy": ...}
+    result = run(RunConfig(recipe="imdb"), workdir="runs/imdb")
+    result.best_epoch, result.retrain_epochs, result.test_metrics
 
-Everything else calls this one function: the recipes, the command line (``anykeras
-train`` is `run_workflow` with ``out=``), the demo and the sweep. With ``out`` it
-also writes the run folder (`anykeras.training.run_folder`): ``history.json``, the
-curves, ``model.keras``, ``log.csv`` and ``metrics.json``, all at once, resumable with
-``resume=True``. A faster way of feeding the data plugs in as ``route``
-(`anykeras.training.route`); the course's way is the default.
+`anykeras.train_and_evaluate` chooses the route and calls `run`. With a ``workdir`` it
+writes the run folder (`anykeras.training.run_folder`): ``history.json``, the curves,
+``model.keras``, ``log.csv`` and ``metrics.json``, all at once, and with
+``RunConfig(backup=True)`` an interrupted run resumes. Any `Route` plugs in.
 """
 
 from __future__ import annotations
@@ -32,7 +28,8 @@ from anykeras.training.callbacks import EpochTimer
 from anykeras.training.config import TrainConfig
 from anykeras.training.recipes import Dataset, Recipe
 from anykeras.training.route import PLAIN, Route
-from anykeras.training.run_config import RunConfig, RunConfigError
+from anykeras.training.run_config import RunConfig
+from anykeras.training.run_conflicts import RunConfigError
 from anykeras.training.run_folder import RunFolder
 from anykeras.training.steps import (
     Phase,
@@ -98,6 +95,25 @@ class Plan:
     route: Route = PLAIN
     initial_weights: list[np.ndarray] | None = None
 
+    @classmethod
+    def of(
+        cls,
+        config: RunConfig,
+        route: Route = PLAIN,
+        folder: Path | None = None,
+        backup: Path | None = None,
+    ) -> Plan:
+        """The plan of ``config`` on ``route``; the callbacks' files in ``folder``.
+
+        Example:
+        >>> Plan.of(RunConfig(recipe="housing")).folds
+        4
+        """
+        retrain_epochs, folds = config.workflow_settings()
+        train = config.train_config(folder, backup)
+        return cls(config.model_spec(), config.style, train, retrain_epochs, folds, route,
+                   config.initial_weights)  # fmt: skip
+
     def fresh_model(self) -> keras.Model:
         """The route's model, made from a freshly initialised model of the course."""
         model = new_model(self.spec, self.style, self.config.seed, self.initial_weights)
@@ -138,11 +154,11 @@ def run(
     """
     if workdir is None:
         _refuse_files_without_folder(config)
-        return _run(_plan(config, route, None, None), _data(config), notes or {}, None)
+        return _run(Plan.of(config, route), _data(config), notes or {}, None)
     settings = {**config.resume_settings(), "route": route.name}
     with RunFolder(workdir, config.overwrite, config.backup, settings) as folder:
         backup = folder.backup if config.backup else None
-        plan = _plan(config, route, folder.stage, backup)
+        plan = Plan.of(config, route, folder.stage, backup)
         result = _run(plan, _data(config), notes or {}, folder.work if config.backup else None)
         write_run_files(result, folder.stage)
         folder.publish()
@@ -157,13 +173,6 @@ def _refuse_files_without_folder(config: RunConfig) -> None:
             f"{', '.join(asked)} write files into the run's folder; give a workdir. "
             "Received: workdir=None"
         )
-
-
-def _plan(config: RunConfig, route: Route, folder: Path | None, backup: Path | None) -> Plan:
-    retrain_epochs, folds = config.workflow_settings()
-    train = config.train_config(folder, backup)
-    return Plan(config.model_spec(), config.style, train, retrain_epochs, folds, route,
-                config.initial_weights)  # fmt: skip
 
 
 def _data(config: RunConfig) -> Any:

@@ -202,8 +202,7 @@ def fit_phase(
     started again after a crash, resumes exactly where it stopped (the backup is
     removed once the run ends); every route sees the samples in the same seeded order.
 
-    Returns:
-        Keras's `History`, every epoch of a resumed run included.
+    Returns: Keras's `History`, every epoch of a resumed run included.
     """
     (x, y), validation_data = train, phase.validation_data
     check_samples(x, y)

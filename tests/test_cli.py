@@ -113,6 +113,7 @@ def test_train_writes_history_curves_model_and_metrics(quick_run):
         **{k: v for k, v in metrics.items() if k not in ("seconds", "settings")},
         "seconds": pytest.approx(metrics["seconds"], abs=5),
         "settings": metrics["settings"],
+        "out": str(out),
     }
     assert metrics["backend"] == BACKEND
     assert metrics["style"] == "subclassed"
@@ -336,6 +337,25 @@ def test_sweep_writes_a_table_json_and_plot(tmp_path):
     assert [r["params"] for r in rows][:5] == [160305, 160033, 160577, 321121, 644289]
     assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
     assert stdout.startswith("| experiment |")
+
+
+def test_the_default_backend_is_one_that_is_installed(tmp_path, monkeypatch):
+    from anykeras.cli import default_backend
+    from anykeras.spec import BACKENDS
+
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no keras.json yet
+    installed = [b for b in BACKENDS if importlib.util.find_spec(b) is not None]
+    assert default_backend() == ("tensorflow" if "tensorflow" in installed else installed[0])
+    for missing in sorted(set(BACKENDS) - set(installed)):  # as Keras writes on first use
+        (tmp_path / "keras.json").write_text(json.dumps({"backend": missing}))
+        assert default_backend() in installed
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": installed[-1]}))
+    assert default_backend() == installed[-1]
+    (tmp_path / "keras.json").write_text("not json")
+    assert default_backend() in installed
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert default_backend() == "torch"
 
 
 def test_the_installed_command_runs_in_a_fresh_process(tmp_path):

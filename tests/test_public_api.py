@@ -31,7 +31,8 @@ def test_each_fact_is_defined_once_in_spec():
     import ast
     from pathlib import Path
 
-    from anykeras import cli, spec
+    from anykeras import spec
+    from anykeras.cli import parser as cli
     from anykeras.demo import report
     from anykeras.training.recipes import RECIPES
 

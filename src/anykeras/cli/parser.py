@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 from pathlib import Path
 from typing import Any, NoReturn
@@ -191,12 +192,30 @@ def _add_sweep(sub: Any) -> argparse.ArgumentParser:
 
 
 def default_backend() -> str:
-    """``$KERAS_BACKEND``, else the first backend installed here (else ``"jax"``).
+    """The backend to run on when ``--backend`` is not given.
 
-    So that ``pip install 'anykeras[torch]'`` then ``anykeras train`` runs on PyTorch.
+    In order: ``$KERAS_BACKEND``; Keras's config file (``$KERAS_HOME/keras.json``, by
+    default ``~/.keras/keras.json``) where it names an installed backend (Keras writes
+    ``tensorflow`` there on first use, installed or not); Keras's own default,
+    TensorFlow, if installed; else the first installed of `BACKENDS`. So after
+    ``pip install 'anykeras[torch]'``, ``anykeras train`` runs on PyTorch.
     """
     chosen = os.environ.get("KERAS_BACKEND")
     if chosen:
         return chosen
     installed = [name for name in BACKENDS if importlib.util.find_spec(name) is not None]
-    return installed[0] if installed else "jax"
+    configured = _configured_backend()
+    for candidate in (configured, "tensorflow", *installed):
+        if candidate in installed:
+            return candidate
+    return "jax"
+
+
+def _configured_backend() -> str | None:
+    """The ``backend`` of Keras's config file, if it has a readable one."""
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    try:
+        backend = json.loads((home / "keras.json").read_text(encoding="utf-8")).get("backend")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return backend if isinstance(backend, str) else None

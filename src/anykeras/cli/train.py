@@ -63,7 +63,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         result = train_and_evaluate(config, args.out)
     except RunConfigError as error:  # raised before any data is read
         raise UsageError(as_options(str(error))) from None
-    return {**result.metrics(), **result.info}
+    return {**result.metrics(), **result.info, "out": str(args.out)}  # where the files went
 
 
 def sweep(args: argparse.Namespace) -> dict[str, Any]:

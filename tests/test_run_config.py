@@ -61,22 +61,23 @@ def test_resume_settings_leave_out_what_a_resumed_run_may_change():
     assert with_data.resume_settings()["data"]["x_train"] == [40, 6]
 
 
-@pytest.mark.parametrize(
-    ("fields", "message"),
-    [
-        ({"devices": 2, "processes": 2}, "one of devices and processes may be more than 1"),
-        ({"processes": 2, "route": "compact"}, "data-parallel training takes the plain route"),
-        ({"processes": 2, "early_stopping": 0}, "where early stopping cannot run; drop it"),
-        ({"devices": 2, "batch_losses": True}, "Received: devices=2, batch_losses=True"),
-        ({"processes": 2, "recipe": "housing"}, r"k-fold validation \(4 folds"),
-        ({"processes": 2, "folds": 3}, r"k-fold validation \(3 folds"),
-        ({"processes": 3}, "batch size must split evenly over the 3 replicas"),
-        ({"devices": 4, "batch_size": 6}, r"Received: batch_size=6, devices=4"),
-        ({"folds": 3, "validation_size": 100}, "give folds or validation_size, not both"),
-        ({"spec": ClassifierSpec(input_shape=(13,))}, r"samples of shape \(10000,\)"),
-        ({"recipe": "mnist", "route": "sparse"}, "the sparse route reads multi-hot word rows"),
-    ],
-)
+#: One case per way into a conflict; every rule of CONFLICTS must be reached by one.
+CONFLICTING = [
+    ({"devices": 2, "processes": 2}, "one of devices and processes may be more than 1"),
+    ({"processes": 2, "route": "compact"}, "data-parallel training takes the plain route"),
+    ({"processes": 2, "early_stopping": 0}, "where early stopping cannot run; drop it"),
+    ({"devices": 2, "batch_losses": True}, "Received: devices=2, batch_losses=True"),
+    ({"processes": 2, "recipe": "housing"}, r"k-fold validation \(4 folds"),
+    ({"processes": 2, "folds": 3}, r"k-fold validation \(3 folds"),
+    ({"processes": 3}, "batch size must split evenly over the 3 replicas"),
+    ({"devices": 4, "batch_size": 6}, r"Received: batch_size=6, devices=4"),
+    ({"folds": 3, "validation_size": 100}, "give folds or validation_size, not both"),
+    ({"spec": ClassifierSpec(input_shape=(13,))}, r"samples of shape \(10000,\)"),
+    ({"recipe": "mnist", "route": "sparse"}, "the sparse route reads multi-hot word rows"),
+]
+
+
+@pytest.mark.parametrize(("fields", "message"), CONFLICTING)
 def test_every_conflict_is_refused_in_one_line(fields, message):
     with pytest.raises(ValueError, match=message) as caught:
         RunConfig(**fields)
@@ -84,9 +85,24 @@ def test_every_conflict_is_refused_in_one_line(fields, message):
     assert "Received:" in str(caught.value)
 
 
+def unchecked(**fields: object) -> RunConfig:
+    """A RunConfig with these fields that skips its checks, to ask each rule about it."""
+    config = object.__new__(RunConfig)
+    for field in dataclasses.fields(RunConfig):
+        default = field.default if field.default is not dataclasses.MISSING else None
+        object.__setattr__(config, field.name, fields.get(field.name, default))
+    return config
+
+
 def test_each_conflict_rule_is_reached_by_a_case_above():
-    # One table: a new rule needs a case in the test above (11 cases for 8 rules).
-    assert len(CONFLICTS) == 8
+    reached = {
+        number
+        for fields, _ in CONFLICTING
+        for number, (applies, _) in enumerate(CONFLICTS)
+        if applies(unchecked(**fields))
+    }
+    assert sorted(reached) == list(range(len(CONFLICTS)))  # a new rule needs a case
+    assert not any(applies(unchecked()) for applies, _ in CONFLICTS)  # the defaults run
     assert ONE_DEVICE_ONLY == ("early_stopping", "checkpoint", "backup", "tensorboard",
                                "batch_losses")  # fmt: skip
 

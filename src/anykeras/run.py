@@ -72,7 +72,7 @@ def train_and_evaluate(
         check_writable_folder(Path(workdir), config.overwrite)  # before saying what runs
     LOG.info("%s", describe(config, route, reason))
     notes = {"dataset": config.recipe if config.data is None else "your data",
-             "synthetic": config.quick, "route_reason": reason,
+             "synthetic": config.quick and config.data is None, "route_reason": reason,
              "settings": config.to_dict()}  # fmt: skip
     return run(config, route, workdir, notes)
 
@@ -116,7 +116,7 @@ def describe(config: RunConfig, route: Route, reason: str) -> str:
     from anykeras.training.devices import current_device
 
     data = "your data" if config.data is not None else config.recipe
-    kind = "synthetic" if config.quick else "real"
+    kind = "synthetic" if config.quick and config.data is None else "real"
     return (
         f"{data} ({kind} data), {config.style} model, {keras.backend.backend()} backend on "
         f"{current_device()}, {route.name} route ({reason})"

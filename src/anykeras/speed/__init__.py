@@ -14,14 +14,13 @@ Example:
 
 from anykeras.speed.packed import PackedBatches, PackedSparseDense
 from anykeras.speed.probe import ProbeResult, probe
-from anykeras.speed.routes import (
-    FASTEST,
+from anykeras.speed.routes import FASTEST, choose_route
+from anykeras.speed.word_routes import (
     SPARSE_LAYOUTS,
     SPARSE_THREADS,
     STEPS_PER_EXECUTION,
     CompactRoute,
     SparseRoute,
-    choose_route,
     get_route,
     ids_from_rows,
 )

@@ -7,33 +7,26 @@ per backend) are in `anykeras.speed.word_routes`, and importable from here too;
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
 from anykeras.spec import ROUTES, check_choice
+from anykeras.speed import word_routes
 from anykeras.speed.probe import probe
-from anykeras.speed.word_routes import (
-    SPARSE_LAYOUTS,
-    SPARSE_THREADS,
-    STEPS_PER_EXECUTION,
-    CompactRoute,
-    SparseRoute,
-    get_route,
-    ids_from_rows,
-)
+from anykeras.speed.word_routes import CompactRoute, get_route
 from anykeras.training.devices import current_device
 from anykeras.training.route import PLAIN, Route
 
-__all__ = [
-    "FASTEST",
-    "SPARSE_LAYOUTS",
-    "SPARSE_THREADS",
-    "STEPS_PER_EXECUTION",
-    "CompactRoute",
-    "SparseRoute",
-    "choose_route",
-    "get_route",
-    "ids_from_rows",
-]
+#: 0.2's names here, now in `anykeras.speed.word_routes` (and `anykeras.speed`).
+_MOVED = ("SPARSE_LAYOUTS", "SPARSE_THREADS", "STEPS_PER_EXECUTION", "SparseRoute", "ids_from_rows")
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(word_routes, name)
+
 
 #: The fastest route per backend on a CPU that gives the same results, measured by
 #: ``nox -s bench`` on the real IMDB reviews, on a quiet machine and beside a competing

@@ -77,7 +77,8 @@ def test_train_says_which_route_it_took_and_gives_the_plain_results(quick_run, p
     out, stdout = quick_run
     route = FASTEST[BACKEND]
     reason = f"the fastest on {BACKEND} with the same results"
-    assert stdout.splitlines()[0].endswith(f", {route} route ({reason})")
+    assert stdout.splitlines()[0].startswith(f"anykeras: backend: {BACKEND} (from --backend)")
+    assert stdout.splitlines()[1].endswith(f", {route} route ({reason})")
     metrics = json.loads((out / "metrics.json").read_text())
     assert (metrics["route"], metrics["route_reason"]) == (route, reason)
     assert "plain route (asked for)" in plain_run[1]
@@ -114,6 +115,7 @@ def test_train_writes_history_curves_model_and_metrics(quick_run):
         "seconds": pytest.approx(metrics["seconds"], abs=5),
         "settings": metrics["settings"],
         "out": str(out),
+        "files": sorted(str(p) for p in out.iterdir()),  # where each file went
     }
     assert metrics["backend"] == BACKEND
     assert metrics["style"] == "subclassed"
@@ -258,6 +260,29 @@ def test_devices_on_torch_is_refused_before_the_data_is_read(tmp_path, monkeypat
     )
 
 
+def test_train_prints_each_phase_and_the_settings_it_used(quick_run):
+    out, stdout = quick_run
+    lines = stdout.splitlines()
+    assert "anykeras: validation run: 3 epochs on 1,500 reviews, 500 held out to validate" in lines
+    metrics = json.loads((out / "metrics.json").read_text())
+    epochs = metrics["retrain_epochs"]
+    assert f"anykeras: retraining: {epochs} epochs (the best epoch of 3) on 2,000 reviews" in lines
+    assert any(line.startswith("anykeras: test: accuracy ") for line in lines)
+    assert any(line.startswith("anykeras: finished in ") and str(out) in line for line in lines)
+    used = metrics["used"]  # the recipe's values, typed, where the command gave none
+    assert used == {"epochs": 3, "retrain_epochs": epochs, "folds": None, "batch_size": 512,
+                    "optimizer": "rmsprop", "learning_rate": 0.001, "loss": "binary_crossentropy",
+                    "validation_size": 0.25, "seed": 0, "shuffle": True}  # fmt: skip
+
+
+def test_quiet_prints_the_result_only(tmp_path):
+    out = tmp_path / "run"
+    code, stdout, stderr = run("train", "--epochs", "1", "--retrain-epochs", "1", "--out",
+                               str(out), "--quick", "--backend", BACKEND, "-q")  # fmt: skip
+    assert code == 0, stderr
+    assert json.loads(stdout)["out"] == str(out)  # nothing but the JSON
+
+
 def test_the_run_settings_in_metrics_are_typed_values(quick_run):
     out, _ = quick_run
     settings = json.loads((out / "metrics.json").read_text())["settings"]
@@ -336,7 +361,15 @@ def test_sweep_writes_a_table_json_and_plot(tmp_path):
     rows = json.loads((tmp_path / "sweep.json").read_text())
     assert [r["params"] for r in rows][:5] == [160305, 160033, 160577, 321121, 644289]
     assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
-    assert stdout.startswith("| experiment |")
+    lines = stdout.splitlines()
+    assert lines[0] == f"anykeras: backend: {BACKEND} (from --backend)"
+    assert lines[1].startswith("anykeras: sweep: variant 1 of 7, baseline")
+    assert "anykeras: sweep: variant 7 of 7, tanh activation (about " in stdout
+    table_start = lines.index(next(line for line in lines if line.startswith("| experiment |")))
+    assert lines[table_start : table_start + 9] == table
+    assert json.loads("\n".join(lines[table_start + 9 :]))["files"] == [
+        str(tmp_path / name) for name in ("sweep.md", "sweep.json", "sweep.png")
+    ]
 
 
 def test_the_default_backend_is_one_that_is_installed(tmp_path, monkeypatch):
@@ -367,5 +400,7 @@ def test_the_installed_command_runs_in_a_fresh_process(tmp_path):
         timeout=600, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert f"{BACKEND} backend" in result.stdout.splitlines()[0]
+    first, second = result.stdout.splitlines()[:2]
+    assert first == f"anykeras: backend: {BACKEND} (from --backend)"
+    assert f"{BACKEND} backend" in second
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["backend"] == BACKEND

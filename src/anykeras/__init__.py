@@ -53,7 +53,8 @@ if TYPE_CHECKING:
     from anykeras.training.recipes import Dataset, Recipe, get_recipe
     from anykeras.training.run_config import RunConfig
     from anykeras.training.steps import best_epoch, compile_model, evaluate, fit, k_fold, retrain
-    from anykeras.training.workflow import WorkflowResult, run_workflow
+    from anykeras.training.workflow import WorkflowResult
+    from anykeras.training.workflow_0_2 import run_workflow
 
 
 def lazy_exports(path: str) -> dict[str, str]:

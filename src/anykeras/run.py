@@ -27,7 +27,7 @@ from anykeras.training.route import Route
 from anykeras.training.run_config import RunConfig
 from anykeras.training.run_conflicts import RunConfigError
 from anykeras.training.run_folder import check_writable_folder
-from anykeras.training.workflow import WorkflowResult, run, train_recipe
+from anykeras.training.workflow import WorkflowResult, run
 
 #: Says what each run trains, where, and by which route (at INFO; the command line shows it).
 LOG = logging.getLogger("anykeras")
@@ -61,6 +61,8 @@ def train_and_evaluate(
             DeprecationWarning,
             stacklevel=2,
         )
+        from anykeras.training.workflow_0_2 import train_recipe
+
         style = () if workdir is None else (workdir,)
         return train_recipe(config, *style, **legacy)
     if legacy:

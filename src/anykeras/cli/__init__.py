@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from anykeras.cli.checks import UsageError, check_head, read_reviews
-from anykeras.cli.parser import build_parser, default_backend
+from anykeras.cli.parser import backend_line, build_parser, default_backend, epoch_verbosity
 
 __all__ = ["COMMANDS", "build_parser", "default_backend", "main", "select_backend"]
 
@@ -128,13 +128,33 @@ def cmd_sweep(args: argparse.Namespace) -> dict[str, Any]:
     return sweep(args)
 
 
-def _show_what_runs() -> None:
-    """Print the library's INFO lines (what each run trains, where, how) as ``anykeras: ...``."""
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("anykeras: %(message)s"))
+class _ProgressLines(logging.StreamHandler):
+    """The library's lines on stdout as ``anykeras: ...``, the first preceded by ``first``.
+
+    So the backend line comes first when work starts, and a refusal prints nothing.
+    """
+
+    def __init__(self, first: str | None) -> None:
+        super().__init__(sys.stdout)
+        self.setFormatter(logging.Formatter("anykeras: %(message)s"))
+        self.first = first
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.first is not None:
+            self.stream.write(f"anykeras: {self.first}\n")
+            self.first = None
+        super().emit(record)
+
+
+def _show_what_runs(quiet: bool = False, first: str | None = None) -> None:
+    """Print the library's progress lines (what runs, each phase, its time) on stdout.
+
+    With ``quiet``, only its warnings; ``first`` goes before the first of them.
+    """
+    handler = _ProgressLines(first)
     logger = logging.getLogger("anykeras")
     logger.handlers = [handler]  # once, however often main runs in one process
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
 
 
@@ -162,7 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed one line (or --help, --version)
         return int(exit_.code or 0)
-    _show_what_runs()
+    _show_what_runs(args.quiet, backend_line(args))
+    args.verbose = epoch_verbosity(args)
     try:
         select_backend(args.backend)
         from anykeras.data import DataFileError, DataNotFoundError, UntrustedFileError

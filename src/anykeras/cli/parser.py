@@ -11,6 +11,7 @@ import argparse
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -62,17 +63,61 @@ def build_parser() -> argparse.ArgumentParser:
             "--backend",
             choices=BACKENDS,
             default=default_backend(),
-            help="the Keras backend: $KERAS_BACKEND if set, else the first installed of "
-            f"{', '.join(BACKENDS)}",
+            action=_BackendAction,
+            help="the Keras backend: $KERAS_BACKEND if set, else the one in Keras's "
+            "keras.json if installed, else tensorflow if installed, else the first "
+            f"installed of {', '.join(BACKENDS)}",
         )
         command.add_argument(
+            "-v",
             "--verbose",
             type=int,
             choices=(0, 1, 2),
-            default=1,
-            help="0 silent, 1 a progress bar, 2 a line per epoch",
+            help="Keras's epoch output: 0 none, 1 a progress bar, 2 a line per epoch "
+            "(default: 1 on a terminal, else 2)",
+        )
+        command.add_argument(
+            "-q",
+            "--quiet",
+            action="store_true",
+            help="print only the result: no progress lines (and --verbose 0 unless given)",
         )
     return parser
+
+
+class _BackendAction(argparse.Action):
+    """Stores ``--backend`` and notes that it was given (the first line says so)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.backend_given = True
+
+
+def epoch_verbosity(args: argparse.Namespace) -> int:
+    """``--verbose``, else 0 with ``--quiet``, else Keras's bar on a terminal, a line if not.
+
+    A progress bar redrawn in a log file is one long line of control codes; one line an
+    epoch reads well in both.
+    """
+    if args.verbose is not None:
+        return int(args.verbose)
+    if args.quiet:
+        return 0
+    return 1 if sys.stdout.isatty() else 2
+
+
+def backend_line(args: argparse.Namespace) -> str:
+    """The first line a command prints: its backend, why that one, and how to change it.
+
+    Example:
+    >>> backend_line(argparse.Namespace(backend="jax", backend_given=True))
+    'backend: jax (from --backend)'
+    """
+    if getattr(args, "backend_given", False):
+        return f"backend: {args.backend} (from --backend)"
+    why = "from $KERAS_BACKEND" if os.environ.get("KERAS_BACKEND") else "the default here"
+    others = "|".join(name for name in BACKENDS if name != args.backend)
+    return f"backend: {args.backend} ({why}; --backend {others} or $KERAS_BACKEND to change)"
 
 
 # Help texts that more than one command shares.

@@ -63,7 +63,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         result = train_and_evaluate(config, args.out)
     except RunConfigError as error:  # raised before any data is read
         raise UsageError(as_options(str(error))) from None
-    return {**result.metrics(), **result.info, "out": str(args.out)}  # where the files went
+    files = sorted(str(path) for path in Path(args.out).iterdir())  # where the files went
+    return {**result.metrics(), **result.info, "out": str(args.out), "files": files}
 
 
 def sweep(args: argparse.Namespace) -> dict[str, Any]:
@@ -72,7 +73,8 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     from anykeras.training.plots import plot_curves
     from anykeras.training.sweep import run_sweep, sweep_configs, sweep_table
 
-    variants = sweep_configs(run_config(args, ("quick", "style", "epochs")).replace(route="plain"))
+    base = run_config(args, ("quick", "style", "epochs", "verbose"))
+    variants = sweep_configs(base.replace(route="plain"))
     out: Path = args.out
     check_output_folder(out)
     rows = run_sweep(variants)
@@ -82,7 +84,8 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     curves = {row["name"]: row["val_accuracy_curve"] for row in rows}
     plot_curves(curves, out / "sweep.png", "Further experiments", "Validation accuracy")
     print(table)
-    return {"rows": len(rows), "out": str(out)}
+    files = [str(out / name) for name in ("sweep.md", "sweep.json", "sweep.png")]
+    return {"rows": len(rows), "out": str(out), "files": [f for f in files if Path(f).is_file()]}
 
 
 def check_output_folder(out: Path) -> None:

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
         new_model,
         retrain,
     )
-    from anykeras.training.workflow import Plan, WorkflowResult, run, run_workflow
+    from anykeras.training.workflow import Plan, WorkflowResult, run
+    from anykeras.training.workflow_0_2 import run_workflow
 
 
 # The names of the imports above, each listed once, imported on first use.

@@ -215,7 +215,7 @@ def quick(recipe: Recipe) -> Recipe:
     )
 
 
-#: 0.2's names here, now in `anykeras.training.workflow` (deprecated).
+#: 0.2's names here, now in `anykeras.training.workflow_0_2` (deprecated).
 _MOVED = {"validation_history": "recipe_validation_history", "train_and_evaluate": "train_recipe"}
 
 
@@ -223,5 +223,5 @@ def __getattr__(name: str) -> Any:
     if name not in _MOVED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     # By name, at first use: the workflow imports this module, not the other way round.
-    workflow = importlib.import_module("anykeras.training.workflow")
+    workflow = importlib.import_module("anykeras.training.workflow_0_2")
     return getattr(workflow, _MOVED[name])

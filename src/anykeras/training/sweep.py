@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from anykeras.training.progress import LOG, duration, time_left
 from anykeras.training.run_config import RunConfig
 from anykeras.training.workflow import run
 
@@ -66,8 +67,11 @@ def run_sweep(variants: Sequence[tuple[str, RunConfig]]) -> list[dict[str, Any]]
         data, ``seconds``, and the per-epoch ``val_accuracy_curve``.
     """
     shared = None
-    rows = []
+    rows: list[dict[str, Any]] = []
+    began = time.perf_counter()
     for name, config in variants:
+        left = time_left(len(rows), len(variants), time.perf_counter() - began)
+        LOG.info("sweep: variant %d of %d, %s (%s)", len(rows) + 1, len(variants), name, left)
         started = time.perf_counter()
         if config.data is None:
             shared = shared or config.base_recipe().dataset()
@@ -85,6 +89,7 @@ def run_sweep(variants: Sequence[tuple[str, RunConfig]]) -> list[dict[str, Any]]
                 "val_accuracy_curve": history["val_accuracy"],
             }
         )
+    LOG.info("sweep: %d variants in %s", len(rows), duration(time.perf_counter() - began))
     return rows
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,8 @@ from anykeras.saving import save_atomically, save_model, write_json_atomically
 from anykeras.spec import ClassifierSpec
 from anykeras.training.callbacks import EpochTimer
 from anykeras.training.config import TrainConfig
-from anykeras.training.recipes import Dataset, Recipe
+from anykeras.training.progress import LOG, SAMPLE_NOUNS, count, duration, phase
+from anykeras.training.recipes import Dataset
 from anykeras.training.route import PLAIN, Route
 from anykeras.training.run_config import RunConfig
 from anykeras.training.run_conflicts import RunConfigError
@@ -94,6 +94,7 @@ class Plan:
     folds: int | None = None
     route: Route = PLAIN
     initial_weights: list[np.ndarray] | None = None
+    samples: str = "samples"  # what one sample is, for the progress lines: "reviews"
 
     @classmethod
     def of(
@@ -111,8 +112,9 @@ class Plan:
         """
         retrain_epochs, folds = config.workflow_settings()
         train = config.train_config(folder, backup)
+        noun = SAMPLE_NOUNS.get(config.recipe, "samples") if config.data is None else "samples"
         return cls(config.model_spec(), config.style, train, retrain_epochs, folds, route,
-                   config.initial_weights)  # fmt: skip
+                   config.initial_weights, noun)  # fmt: skip
 
     def fresh_model(self) -> keras.Model:
         """The route's model, made from a freshly initialised model of the course."""
@@ -162,6 +164,9 @@ def run(
         result = _run(plan, _data(config), notes or {}, folder.work if config.backup else None)
         write_run_files(result, folder.stage)
         folder.publish()
+    files = ", ".join(sorted(path.name for path in Path(workdir).iterdir()))
+    LOG.info("finished in %s; the run folder %s holds %s", duration(result.info["seconds"]),
+             workdir, files)  # fmt: skip
     return result
 
 
@@ -175,7 +180,7 @@ def _refuse_files_without_folder(config: RunConfig) -> None:
         )
 
 
-def _data(config: RunConfig) -> Any:
+def _data(config: RunConfig) -> Dataset:
     return config.data if config.data is not None else config.base_recipe().dataset()
 
 
@@ -186,6 +191,7 @@ def _run(plan: Plan, data: Any, notes: dict[str, Any], work: Path | None) -> Wor
     done = None if work is None else work / "validation.json"
     if done is not None and done.is_file():  # a resumed run: the validation run is over
         history = json.loads(done.read_text(encoding="utf-8"))
+        LOG.info("validation run: finished before the interruption (%s)", done)
     else:
         history = validation_history(plan, data.train, callbacks=[timer])
         if done is not None:
@@ -194,14 +200,34 @@ def _run(plan: Plan, data: Any, notes: dict[str, Any], work: Path | None) -> Wor
     epochs = plan.retrain_epochs or chosen
     final = plan.config.replace(epochs=epochs)
     trained = plan.fresh_model()
-    fit_phase(trained, plan.spec, data.train, final.for_retraining(), Phase("retrain", plan.route))
+    why = "as set" if plan.retrain_epochs else f"the best epoch of {len(history['loss'])}"
+    samples = count(len(data.y_train), plan.samples)
+    with phase("retraining", f"{epochs} epochs ({why}) on {samples}"):
+        fit_phase(trained, plan.spec, data.train, final.for_retraining(),
+                  Phase("retrain", plan.route))  # fmt: skip
     model = plan.route.deliver(trained, plan.spec, plan.style,
                                lambda dense: compile_model(dense, plan.spec, final))  # fmt: skip
+    tested = time.perf_counter()
     metrics = evaluate(model, plan.route.inputs(data.x_test, training=False), data.y_test)
+    scores = ", ".join(f"{name} {value:.4f}" for name, value in metrics.items())
+    LOG.info("test: %s on %s (%s)", scores, count(len(data.y_test), plan.samples),
+             duration(time.perf_counter() - tested))  # fmt: skip
     result = WorkflowResult(history, chosen, model, metrics, epochs, plan.route.name, timer.seconds)
     seconds = round(time.perf_counter() - started, 2)
-    result.info = {**_describe(plan), **notes, "seconds": seconds}
+    result.info = {**_describe(plan), **notes, "used": _used(plan, model, epochs),
+                   "seconds": seconds}  # fmt: skip
     return result
+
+
+def _used(plan: Plan, model: keras.Model, retrain_epochs: int) -> dict[str, Any]:
+    """The settings the run trained with, each a typed value (the recipe's where not given)."""
+    train = plan.config
+    rate = keras.ops.convert_to_numpy(model.optimizer.learning_rate)
+    return {"epochs": train.epochs, "retrain_epochs": retrain_epochs, "folds": plan.folds,
+            "batch_size": train.batch_size, "optimizer": train.optimizer,
+            "learning_rate": float(f"{float(rate):.7g}"), "loss": model.loss,
+            "validation_size": None if plan.folds else train.validation_size,
+            "seed": train.seed, "shuffle": train.shuffle}  # fmt: skip
 
 
 def _describe(plan: Plan) -> dict[str, Any]:
@@ -227,102 +253,28 @@ def validation_history(
     >>> sorted(curves), len(curves["val_mae"])
     (['loss', 'mae', 'val_loss', 'val_mae'], 2)
     """
+    n, epochs = len(train[1]), plan.config.epochs
+    samples = count(n, plan.samples)
     if plan.folds:
         if plan.route is not PLAIN:
             raise ValueError(
                 f"k-fold validation takes the plain route. Received: {plan.route.name!r}"
             )
-        runs = k_fold(plan.spec, plan.style, *train, plan.config, k=plan.folds)
+        with phase("validation run", f"{plan.folds} folds of {samples}, {epochs} epochs each"):
+            runs = k_fold(plan.spec, plan.style, *train, plan.config, k=plan.folds)
         return {key: np.mean([run[key] for run in runs], axis=0).tolist() for key in runs[0]}
-    phase = Phase("validation", plan.route, callbacks=tuple(callbacks))
-    return fit_phase(plan.fresh_model(), plan.spec, train, plan.config, phase).history
+    size = plan.config.validation_size
+    held = 0 if size is None else _held_out(size, n)
+    what = f"{epochs} epochs on {count(n - held, plan.samples)}, {held:,} held out to validate"
+    with phase("validation run", what):
+        fitted = fit_phase(plan.fresh_model(), plan.spec, train, plan.config,
+                           Phase("validation", plan.route, callbacks=tuple(callbacks)))  # fmt: skip
+    return fitted.history
 
 
-def run_workflow(
-    spec: ClassifierSpec,
-    style: str,
-    train: tuple[np.ndarray, np.ndarray],
-    test: tuple[np.ndarray, np.ndarray],
-    config: TrainConfig | None = None,
-    **options: Any,
-) -> WorkflowResult:
-    """0.2's workflow call; use `anykeras.train_and_evaluate` with a `RunConfig`.
-
-    ``options`` are 0.2's keywords (``retrain_epochs``, ``folds``, ``route``,
-    ``initial_weights``, ``out``, ``overwrite``, ``resume``, ``info``).
-    """
-    warnings.warn(
-        "run_workflow(spec, style, train, test, config, ...) is deprecated: build an "
-        "anykeras.RunConfig(spec=..., data=Dataset(...), ...) and call "
-        "anykeras.train_and_evaluate(config, workdir)",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    config = config or TrainConfig()
-    route = options.pop("route", PLAIN)
-    out, info = options.pop("out", None), options.pop("info", None) or {}
-    retrain_epochs, folds = options.pop("retrain_epochs", None), options.pop("folds", None)
-    run_config = _from_0_2(spec, style, Dataset(*train, *test), config, options)
-    run_config = run_config.replace(retrain_epochs=retrain_epochs, folds=folds)
-    return run(run_config, route, out, info)
-
-
-def _from_0_2(
-    spec: ClassifierSpec,
-    style: str,
-    data: Dataset,
-    config: TrainConfig,
-    options: dict[str, Any],
-) -> RunConfig:
-    """The `RunConfig` of 0.2's loose values (``options``: its remaining keywords)."""
-    run_config = RunConfig(
-        spec=spec, style=style, data=data, training=config, seed=config.seed,
-        shuffle=config.shuffle, verbose=config.verbose,
-        initial_weights=options.pop("initial_weights", None),
-        overwrite=options.pop("overwrite", False), backup=options.pop("resume", False),
-    )  # fmt: skip
-    if options:
-        raise TypeError(f"0.2's workflow call got unknown keywords. Received: {sorted(options)}")
-    return run_config
-
-
-def recipe_validation_history(
-    recipe: Recipe, style: str, data: Dataset, route: Route = PLAIN
-) -> dict[str, list[float]]:
-    """The recipe's validation curves; 0.2's ``recipes.validation_history``, deprecated."""
-    warnings.warn(
-        "anykeras.training.recipes.validation_history is deprecated: use "
-        "anykeras.training.workflow.validation_history(Plan(...), data.train)",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    plan = Plan(recipe.spec, style, recipe.config, recipe.retrain_epochs, recipe.folds, route)
-    return validation_history(plan, data.train)
-
-
-def train_recipe(
-    recipe: Recipe,
-    style: str = "functional",
-    data: Dataset | None = None,
-    route: Route = PLAIN,
-    **workflow: Any,
-) -> WorkflowResult:
-    """0.2's call for a recipe; use `anykeras.train_and_evaluate` with a `RunConfig`.
-
-    ``workflow`` takes 0.2's keywords (``out``, ``resume``, ``overwrite``,
-    ``initial_weights``, ``info``).
-    """
-    warnings.warn(
-        "anykeras.training.recipes.train_and_evaluate(recipe, ...) is deprecated: use "
-        "anykeras.train_and_evaluate(anykeras.RunConfig(recipe=name, ...), workdir)",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    data = data if data is not None else recipe.dataset()
-    out, info = workflow.pop("out", None), workflow.pop("info", None)
-    run_config = _from_0_2(recipe.spec, style, data, recipe.config, workflow)
-    run_config = run_config.replace(retrain_epochs=recipe.retrain_epochs, folds=recipe.folds)
-    return run(run_config, route, out, info)
+def _held_out(size: int | float, n: int) -> int:
+    """How many of ``n`` samples a ``validation_size`` holds out (a count or a fraction)."""
+    return size if isinstance(size, int) else round(size * n)
 
 
 def write_run_files(result: WorkflowResult, folder: Path) -> None:
@@ -347,3 +299,15 @@ def _write_log(history: dict[str, list[float]], path: Path) -> None:
     for epoch in range(len(history.get("loss", []))):
         rows.append(",".join([str(epoch), *(repr(history[k][epoch]) for k in keys)]))
     save_atomically(path, lambda tmp: tmp.write_text("\n".join(rows) + "\n", encoding="utf-8"))
+
+
+#: 0.2's calls, now in `anykeras.training.workflow_0_2`: still importable from here.
+_MOVED = ("run_workflow", "train_recipe", "recipe_validation_history")
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from anykeras.training import workflow_0_2
+
+    return getattr(workflow_0_2, name)

@@ -224,6 +224,10 @@ def test_predict_scores_typed_reviews(quick_run, shared_file, tmp_path):
             "Received: --batch-size 512, --processes 3",
         ),
         (
+            ["train", "--quick", "--processes", "512", "--out", "x"],
+            "worker processes needs a CPU core of its own, and this machine gives this program",
+        ),
+        (
             ["train", "--quick", "--processes", "2", "--tensorboard", "--out", "x"],
             "where tensorboard cannot run; drop it, or train on one device",
         ),

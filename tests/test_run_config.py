@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from anykeras import ClassifierSpec, Dataset, RunConfig, TrainConfig, train_and_evaluate
-from anykeras.training.run_conflicts import CONFLICTS, ONE_DEVICE_ONLY
+from anykeras.training.run_conflicts import CONFLICTS, ONE_DEVICE_ONLY, RunConfigError, cpu_cores
 
 
 def tiny_data(rows: int = 40, width: int = 6) -> Dataset:
@@ -71,6 +71,11 @@ CONFLICTING = [
     ({"processes": 2, "folds": 3}, r"k-fold validation \(3 folds"),
     ({"processes": 3}, "batch size must split evenly over the 3 replicas"),
     ({"devices": 4, "batch_size": 6}, r"Received: batch_size=6, devices=4"),
+    (
+        {"processes": cpu_cores() + 1, "batch_size": 2 * (cpu_cores() + 1)},
+        f"needs a CPU core of its own, and this machine gives this program {cpu_cores()}; "
+        f"use at most {cpu_cores()} processes. Received: processes={cpu_cores() + 1}",
+    ),
     ({"folds": 3, "validation_size": 100}, "give folds or validation_size, not both"),
     ({"spec": ClassifierSpec(input_shape=(13,))}, r"samples of shape \(10000,\)"),
     ({"recipe": "mnist", "route": "sparse"}, "the sparse route reads multi-hot word rows"),
@@ -136,6 +141,40 @@ def test_wrong_types_are_refused():
         RunConfig(spec={"input_shape": 4})
     with pytest.raises(ValueError, match=r"unknown RunConfig fields. Received: \['epoch'\]"):
         RunConfig.from_dict({"epoch": 3})
+
+
+def test_arrays_that_cannot_be_trained_are_refused_before_any_work():
+    good = tiny_data()
+    ragged = np.empty(40, dtype=object)
+    ragged[:] = [[1.0, 0.0]] * 20 + [[1.0]] * 20
+    cases = {
+        "x_train": (np.array([["good", "bad"]] * 40), "dtype <U4"),
+        "y_train": (np.array([b"1"] * 40), "dtype |S1"),
+        "x_test": (ragged, "rows of different lengths"),
+    }
+    spec = ClassifierSpec(input_shape=(6,))
+    for name, (array, received) in cases.items():
+        data = dataclasses.replace(good, **{name: array})
+        with pytest.raises(ValueError, match=f"^{name} must be an array of numbers") as caught:
+            RunConfig(spec=spec, data=data, processes=2, batch_size=4)
+        assert received in str(caught.value)
+        assert "\n" not in str(caught.value)
+    lists = dataclasses.replace(good, x_train=[[1.0, 0.0], [1.0]])  # NumPy refuses the shape
+    with pytest.raises(ValueError, match=r"x_train must be .* Received: x_train of dtype object"):
+        RunConfig(spec=spec, data=lists)
+
+
+def test_a_last_batch_the_processes_cannot_split_is_refused_before_training(tmp_path):
+    # 21 samples, 5 held out: the validation run's 16 split over 2, its 5 held out do not.
+    config = RunConfig(spec=ClassifierSpec(input_shape=(6,)), data=tiny_data(rows=21),
+                       processes=2, batch_size=4, validation_size=5, epochs=1)  # fmt: skip
+    with pytest.raises(RunConfigError) as caught:
+        train_and_evaluate(config, tmp_path / "run")
+    assert str(caught.value) == (
+        "the last batch must split over the 2 processes too, but 5 held-out samples in batches "
+        "of 4 leave 1; 1 process splits every batch here. Received: processes=2"
+    )
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
 
 
 def test_files_need_a_workdir():

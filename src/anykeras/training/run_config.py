@@ -32,7 +32,7 @@ from anykeras.training.callbacks import CallbackConfig
 from anykeras.training.config import VERBOSITY, TrainConfig, check_validation_size
 from anykeras.training.recipes import Dataset, Recipe, get_recipe, quick
 from anykeras.training.route import Route
-from anykeras.training.run_conflicts import CONFLICTS, RunConfigError
+from anykeras.training.run_conflicts import CONFLICTS, RunConfigError, non_numeric_arrays
 
 if TYPE_CHECKING:
     import numpy as np
@@ -131,6 +131,7 @@ class RunConfig:
                 "data must be a Dataset (x_train, y_train, x_test, y_test). "
                 f"Received: data of type {type(self.data).__name__}"
             )
+        self._check_arrays()
         for name in ("devices", "processes"):
             check_int(name, getattr(self, name))
         for name in ("epochs", "retrain_epochs", "batch_size"):
@@ -158,6 +159,15 @@ class RunConfig:
         for applies, message in CONFLICTS:
             if applies(self):
                 raise RunConfigError(message(self))
+
+    def _check_arrays(self) -> None:
+        """Arrays that cannot be trained are refused here, not in a worker or the first step."""
+        if self.data is None:
+            return
+        arrays = {f.name: getattr(self.data, f.name) for f in dataclasses.fields(self.data)}
+        problem = non_numeric_arrays(arrays)
+        if problem:
+            raise ValueError(problem)
 
     @property
     def replicas(self) -> int:

@@ -13,8 +13,11 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import numpy as np
 
 from anykeras.training.route import Route
 
@@ -56,6 +59,13 @@ def _with_callbacks(config: Any) -> str:
         f"data-parallel training runs in worker processes, where {names} cannot "
         f"run; drop {them}, or train on one device. " + _received(config, _layout(config), *asked)
     )
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (its affinity, as a launcher or cgroup sets it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _batch_size(config: Any) -> int:
@@ -112,6 +122,14 @@ CONFLICTS: tuple[tuple[Callable[[Any], bool], Callable[[Any], str]], ...] = (
         ),
     ),
     (
+        lambda c: c.processes > cpu_cores(),
+        lambda c: (
+            f"each of the {c.processes} worker processes needs a CPU core of its own, and this "
+            f"machine gives this program {cpu_cores()}; use at most {cpu_cores()} processes. "
+            + _received(c, "processes")
+        ),
+    ),
+    (
         lambda c: c.folds is not None and c.validation_size is not None,
         lambda c: (
             "k-fold validation holds out each fold in turn; give folds or "
@@ -134,3 +152,70 @@ CONFLICTS: tuple[tuple[Callable[[Any], bool], Callable[[Any], str]], ...] = (
         ),
     ),
 )
+
+
+#: The number kinds a model trains on; strings, bytes and Python objects are not among them.
+NUMERIC_KINDS = "biuf"
+
+
+def non_numeric_arrays(arrays: Mapping[str, Any]) -> str | None:
+    """The one-line message for the first array that cannot be trained on, or ``None``.
+
+    Reads no values: a memory-mapped file stays on disk.
+
+    Example:
+    >>> print(non_numeric_arrays({"x_train": np.array([["good", "bad"]])}))
+    x_train must be an array of numbers (bool, int or float). Received: x_train of dtype <U4
+    """
+    for name, value in arrays.items():
+        try:
+            dtype = np.asarray(value).dtype
+        except ValueError:  # NumPy refuses rows of different lengths
+            dtype = np.dtype(object)
+        if dtype.kind not in NUMERIC_KINDS:
+            ragged = " (rows of different lengths, or Python objects: pad them to one shape)"
+            why = ragged if dtype.kind == "O" else ""
+            return (
+                f"{name} must be an array of numbers (bool, int or float){why}. "
+                f"Received: {name} of dtype {dtype.str if dtype.kind != 'O' else 'object'}"
+            )
+    return None
+
+
+SINGULAR = {"processes": "process", "devices": "device"}
+
+
+def uneven_last_batch(
+    sizes: Mapping[str, int], batch_size: int, replicas: int, layout: str
+) -> str | None:
+    """The one-line message when a phase's last batch does not split over the replicas.
+
+    ``sizes`` names each phase's samples (known once the data is read, before training);
+    the message lists the replica counts that would split every phase.
+
+    Example:
+    >>> message = uneven_last_batch({"training samples": 1125}, 512, 4, "processes")
+    >>> message.split("; ")
+    ['the last batch must split over the 4 processes too, but 1,125 training samples in \
+batches of 512 leave 101', '1 process splits every batch here. Received: processes=4']
+    >>> uneven_last_batch({"training samples": 1024}, 512, 2, "processes") is None
+    True
+    """
+
+    def splits(parts: int) -> bool:
+        return batch_size % parts == 0 and all(n % batch_size % parts == 0 for n in sizes.values())
+
+    uneven = [(name, n) for name, n in sizes.items() if n % batch_size % replicas]
+    if not uneven:  # the whole batches: CONFLICTS' rule, checked before the data is read
+        return None
+    name, n = uneven[0]
+    working = [str(parts) for parts in range(1, replicas) if splits(parts)]  # 1 always does
+    if working == ["1"]:
+        these = f"1 {SINGULAR[layout]} splits"
+    else:
+        these = f"{', '.join(working[:-1])} or {working[-1]} {layout} split"
+    return (
+        f"the last batch must split over the {replicas} {layout} too, but {n:,} {name} in "
+        f"batches of {batch_size} leave {n % batch_size}; {these} every batch "
+        f"here. Received: {layout}={replicas}"
+    )

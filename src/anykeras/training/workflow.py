@@ -29,7 +29,7 @@ from anykeras.training.progress import LOG, SAMPLE_NOUNS, count, duration, phase
 from anykeras.training.recipes import Dataset
 from anykeras.training.route import PLAIN, Route
 from anykeras.training.run_config import RunConfig
-from anykeras.training.run_conflicts import RunConfigError
+from anykeras.training.run_conflicts import RunConfigError, uneven_last_batch
 from anykeras.training.run_folder import RunFolder
 from anykeras.training.steps import (
     Phase,
@@ -187,6 +187,7 @@ def _data(config: RunConfig) -> Dataset:
 def _run(plan: Plan, data: Any, notes: dict[str, Any], work: Path | None) -> WorkflowResult:
     started = time.perf_counter()
     plan.route.check(plan.spec, data.x_train)
+    _check_last_batches(plan, len(data.y_train))
     timer = EpochTimer()
     done = None if work is None else work / "validation.json"
     if done is not None and done.is_file():  # a resumed run: the validation run is over
@@ -270,6 +271,22 @@ def validation_history(
         fitted = fit_phase(plan.fresh_model(), plan.spec, train, plan.config,
                            Phase("validation", plan.route, callbacks=tuple(callbacks)))  # fmt: skip
     return fitted.history
+
+
+def _check_last_batches(plan: Plan, n: int) -> None:
+    """Raise `RunConfigError` before training if a phase's last batch cannot split over replicas.
+
+    The sizes are known only once the data is read; every other setting was checked before.
+    """
+    replicas = getattr(plan.route, "replicas", 1)
+    if replicas == 1 or plan.folds:
+        return
+    held = 0 if plan.config.validation_size is None else _held_out(plan.config.validation_size, n)
+    sizes = {"training samples": n - held, "held-out samples": held, "samples to retrain on": n}
+    layout = "devices" if getattr(plan.route, "devices", 1) > 1 else "processes"
+    problem = uneven_last_batch(sizes, plan.config.batch_size, replicas, layout)
+    if problem:
+        raise RunConfigError(problem)
 
 
 def _held_out(size: int | float, n: int) -> int:

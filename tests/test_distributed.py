@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -402,6 +403,62 @@ def worker_processes() -> list[int]:
         if ppid == os.getpid() and b"anykeras.loops.distributed" in command:
             found.append(int(entry.name))
     return found
+
+
+#: A launcher that trains for a long time: ``python -c LONG_FIT``, its job folder in $TMPDIR.
+LONG_FIT = """
+import numpy as np
+from anykeras import ClassifierSpec, build, compile_model
+from anykeras.loops import distributed
+spec = ClassifierSpec(input_shape=(8,), hidden=(4,))
+model = build(spec)
+compile_model(model, spec, "rmsprop")
+x = np.random.default_rng(0).normal(size=(64, 8)).astype("float32")
+distributed.fit(model, x, (x[:, :1] > 0).astype("float32"), batch_size=16, epochs=100_000,
+                processes=2, timeout=600)
+"""
+
+
+def processes_of(folder: Path) -> list[int]:
+    """Live processes whose command line names ``folder`` (a job folder under it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(folder).encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+@pytest.mark.skipif(not LAYOUTS or not Path("/proc").is_dir(), reason="needs workers and /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_and_their_folder_end_with_the_launcher(sig, tmp_path):
+    # What a supervisor sends (SIGTERM), and what no process can catch (SIGKILL).
+    env = {**os.environ, "TMPDIR": str(tmp_path), "KERAS_BACKEND": BACKEND}
+    launcher = subprocess.Popen([sys.executable, "-c", LONG_FIT], env=env)
+    try:
+        assert wait_for(lambda: len(processes_of(tmp_path)) == 2, 120), "no workers started"
+        jobs = list(tmp_path.glob("anykeras-distributed-*"))
+        assert len(jobs) == 1
+        assert (jobs[0] / "x.npy").is_file()
+        launcher.send_signal(sig)
+        assert launcher.wait(timeout=20) == (-sig if sig == signal.SIGKILL else 128 + sig)
+        assert wait_for(lambda: processes_of(tmp_path) == [], 20), processes_of(tmp_path)
+        assert wait_for(lambda: not jobs[0].exists(), 5), sorted(jobs[0].iterdir())
+    finally:
+        launcher.kill()
+        for pid in processes_of(tmp_path):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.skipif(not LAYOUTS, reason=f"no distributed engine on {BACKEND}")

@@ -7,6 +7,11 @@
 the first worker that fails or dies, or the timeout, stops them all, and the error
 says who, how, and ends with that worker's log.
 
+The workers live no longer than the process that launched them, whatever ends it:
+SIGTERM or SIGHUP to the launcher stops the workers and removes the job folder before
+it exits; after a SIGKILL, which nothing can catch, each worker sees that its parent
+is gone (`follow_parent`), removes the job folder and exits.
+
 The worker side is ``python -m anykeras.loops.distributed_workers WORK RANK``: it
 imports the backend's engine (``anykeras.loops.distributed_<backend>``), which reads
 the job with `load_job` (`anykeras.loops.distributed_job`), takes its rows of every
@@ -18,15 +23,19 @@ This module imports no backend.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +62,7 @@ __all__ = [
     "ReplicaBatches",
     "die_if_told",
     "fault_rank",
+    "follow_parent",
     "launch",
     "load_initial_model",
     "load_job",
@@ -63,6 +73,10 @@ __all__ = [
 #: Seconds any one collective (or the start-up rendezvous) may wait for the others.
 COLLECTIVE_TIMEOUT = 300
 _LOOPBACK = "127.0.0.1"
+#: The launcher's process id, in each worker's environment.
+PARENT_ENV = "ANYKERAS_LAUNCHER_PID"
+#: Seconds between a worker's looks at its parent.
+PARENT_POLL = 0.2
 
 
 def launch(
@@ -83,7 +97,7 @@ def launch(
     """
     from anykeras.saving import load_model, save_model
 
-    with tempfile.TemporaryDirectory(prefix="anykeras-distributed-") as tmp:
+    with _ended_by_signals(), tempfile.TemporaryDirectory(prefix="anykeras-distributed-") as tmp:
         work = Path(tmp)
         save_model(model, work / "initial.keras")
         for name, array in arrays.items():
@@ -105,6 +119,53 @@ def launch(
     return trained, result
 
 
+class Stopped(SystemExit):
+    """A signal (SIGTERM, SIGHUP) ended the launcher; the workers and files went first."""
+
+
+@contextlib.contextmanager
+def _ended_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind the launch (workers stopped, folder removed), then exit.
+
+    The exit status is 128 plus the signal's number, as a shell reports a killed
+    process. Only the main thread may set handlers; elsewhere the workers' own watch
+    of their parent (`follow_parent`) still ends them.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise Stopped(128 + signum)
+
+    caught = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {sig: signal.signal(sig, stop) for sig in caught}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def follow_parent(parent: int, work: Path, poll: float = PARENT_POLL) -> threading.Thread:
+    """End this worker, and remove the job folder ``work``, once process ``parent`` is gone.
+
+    A daemon thread compares ``os.getppid()`` with ``parent``: when the launcher dies
+    (even by SIGKILL), the worker is handed to another parent. Collectives release the
+    interpreter lock while they wait, so the thread runs even when they hang.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        shutil.rmtree(work, ignore_errors=True)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="anykeras-follow-parent", daemon=True)
+    thread.start()
+    return thread
+
+
 def _free_ports(count: int) -> list[int]:
     """``count`` distinct TCP ports free on the loopback address now (the OS picks them)."""
     probes = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
@@ -123,6 +184,7 @@ def _worker_env(job: dict[str, Any], rank: int) -> dict[str, str]:
     env = {
         **os.environ,
         "KERAS_BACKEND": job["backend"],
+        PARENT_ENV: str(os.getpid()),
         "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
     }
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -250,6 +312,7 @@ def _stop(worker: subprocess.Popen[bytes]) -> None:
 def _worker_main(argv: list[str]) -> None:
     """``python -m anykeras.loops.distributed_workers WORK RANK``: run one worker of a `fit`."""
     work, rank = Path(argv[0]), int(argv[1])
+    follow_parent(int(os.environ.get(PARENT_ENV, os.getppid())), work)
     job = json.loads((work / "job.json").read_text(encoding="utf-8"))
     engine = importlib.import_module(f"anykeras.loops.distributed_{job['backend']}")
     engine.run(work, rank)

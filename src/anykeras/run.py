@@ -87,9 +87,12 @@ def choose_run_route(config: RunConfig) -> tuple[Route, str]:
     >>> route.name
     'plain'
     """
+    from anykeras.loops.launcher_env import refuse_under_launcher
+
     try:
+        refuse_under_launcher()  # one of a cluster launcher's processes: not alone, not nested
         return _route_of(config)
-    except ValueError as error:  # what this backend or this machine cannot run
+    except ValueError as error:  # what this backend, this machine or its launcher cannot run
         raise RunConfigError(str(error)) from None
 
 

@@ -58,6 +58,7 @@ from anykeras.loops.distributed_batches import (
 from anykeras.loops.distributed_job import params
 from anykeras.loops.distributed_mesh import SUPPORTED_BACKENDS, check_backend, data_parallel
 from anykeras.loops.distributed_workers import launch
+from anykeras.loops.launcher_env import refuse_under_launcher
 from anykeras.spec import check_int
 
 __all__ = [
@@ -203,6 +204,7 @@ def fit(
         ```
     """
     backend = keras.backend.backend()
+    refuse_under_launcher()  # never train alone in each of a launcher's processes, never nest
     check_int("batch_size", batch_size)
     check_int("epochs", epochs)
     check_int("seed", seed, minimum=0, allow_none=True)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import venv
+import zipfile
 from pathlib import Path
 
 import tomllib
@@ -133,6 +134,8 @@ def main() -> None:
         wheel, sdist = build(work / "dist")
         check("wheel and sdist built, twine check --strict passes", True, wheel.name)
         check("the wheel carries the version", declared.group(1) in wheel.name)
+        shipped = sorted(n for n in zipfile.ZipFile(wheel).namelist() if "/_tutorial/" in n)
+        check("the wheel ships the tutorial and the examples", len(shipped) == 8, str(shipped))
         venv.create(work / "venv", with_pip=True)
         python = work / "venv" / ("Scripts" if os.name == "nt" else "bin") / "python"
         run(python, "-m", "pip", "install", "--quiet", f"{wheel}[{backend}]")
@@ -159,6 +162,14 @@ def main() -> None:
         ) % (out / "model.keras")
         shown = run(python, "-c", code, cwd=work, env=env).strip()
         check("import from the wheel, plain keras.saving.load_model", shown == "433 (2, 1)", shown)
+        course = work / "course"
+        run(anykeras, "tutorial", "--out", course, cwd=work, env=env)
+        notebook = json.loads((course / "tutorial.ipynb").read_text(encoding="utf-8"))
+        check(
+            "anykeras tutorial writes the notebook and the examples",
+            (course / "examples" / "imdb_binary.py").is_file(),
+            f"{len(notebook['cells'])} cells",
+        )
         check_user_project(python, work / "project", env)
         print(f"package: wheel {wheel.name}, sdist {sdist.name}, checked under {backend}")
 

@@ -3,17 +3,19 @@
 ``docs/tutorial.md`` becomes ``docs/tutorial.ipynb`` and ``docs/tutorial.fa.md``
 becomes ``docs/tutorial.fa.ipynb``: each ```` ```python ```` block is a code cell, the
 text between them Markdown cells. What only the website understands is translated or
-dropped: output includes go (the notebook makes its own outputs when run), admonitions
-become quotes, figures point at the files the code writes (``runs/tutorial/...``,
-beside the notebook when Jupyter runs it from ``docs/``), and Persian cells are wrapped
-to read right to left.
+dropped: output includes and figures go (the code shows its own outputs and figures
+in the notebook), so does the note for readers of the repository (``<div
+class="repo-only">``), admonitions become quotes, and Persian cells are wrapped to read
+right to left.
 
-The notebooks are committed, so a reader can open them without building anything;
-``tests/test_docs.py`` fails when they differ from what this script generates. After
-editing the tutorial, run::
+The notebooks are committed with the outputs of a quick run, so a reader sees them
+without running anything; ``tests/test_docs.py`` fails when their cells differ from
+what this script generates (outputs aside). After editing the tutorial, run::
 
-    python scripts/make_notebook.py            # rewrite the notebooks
+    python scripts/make_notebook.py            # rewrite the stale notebooks (outputs
+                                               # kept if only Markdown changed)
     python scripts/make_notebook.py --check    # only say whether they are up to date
+    python scripts/run_notebook.py docs/tutorial.ipynb --output docs/tutorial.ipynb
 
 The JSON is written by hand (nbformat 4.5), so this needs nothing but Python.
 """
@@ -39,13 +41,16 @@ SOURCES = {
 HEADER = {
     "en": (
         "*This notebook is generated from `docs/tutorial.md` by `scripts/make_notebook.py`: "
-        "edit the Markdown page, not the notebook. Run the cells from the top; set "
-        "`QUICK = True` in the first code cell for a quick run on small "
-        "synthetic data.*"
+        "edit the Markdown page, not the notebook. The outputs saved in it come from a "
+        "quick run on JAX (`QUICK = True`: small synthetic reviews, not the real ones, so "
+        "the numbers are not the course's). Run the cells from the top for your own; set "
+        "`QUICK = True` in the first code cell for a quick run on small synthetic data.*"
     ),
     "fa": (
         "*این نوت‌بوک را `scripts/make_notebook.py` از روی `docs/tutorial.fa.md` ساخته "
-        "است: صفحهٔ Markdown را ویرایش کنید، نه نوت‌بوک را. سلول‌ها را از بالا اجرا کنید؛ "
+        "است: صفحهٔ Markdown را ویرایش کنید، نه نوت‌بوک را. خروجی‌های ذخیره‌شده در آن از "
+        "یک اجرای سریع روی JAX آمده‌اند (`QUICK = True`: نقدهای مصنوعی کوچک، نه نقدهای "
+        "واقعی؛ پس عددها عددهای درس نیستند). سلول‌ها را از بالا اجرا کنید؛ "
         "برای اجرایی سریع روی داده‌های مصنوعی کوچک، در اولین سلول کد "
         "`QUICK = True` بگذارید.*"
     ),
@@ -53,7 +58,8 @@ HEADER = {
 
 _ADMONITION = re.compile(r'^(?P<indent>\s*)(!!!|\?\?\?\+?)\s+\w+(?:\s+"(?P<title>[^"]*)")?\s*$')
 _ATTRS = re.compile(r"\{\s*[.#][^}]*\}")  # attr_list: { .md-button }
-_FIGURE = re.compile(r"\]\(generated/(?P<page>[^/)]+)/(?P<name>[^)]+\.png)\)")
+_FIGURE = re.compile(r"^\s*!\[[^\]]*\]\(generated/[^)]+\.png\)\s*$")
+_REPO_ONLY = re.compile(r'^<div class="repo-only"')
 
 
 def language(page: Path) -> str:
@@ -94,11 +100,15 @@ def _markdown(lines: list[str]) -> list[str]:
                 out += ([f"> **{title}**", ">"] if title else []) + quoted
                 out.append("")
             continue
-        if "](tutorial.ipynb)" in line:  # the download button: this is the notebook
+        if _REPO_ONLY.match(line):  # for readers of the .md file: the notebook has outputs
+            while i < len(lines) and lines[i].strip() != "</div>":
+                i += 1
             i += 1
             continue
-        line = _ATTRS.sub("", line)
-        out.append(_FIGURE.sub(r"](runs/\g<page>/\g<name>)", line))
+        if "](tutorial.ipynb)" in line or _FIGURE.match(line):  # the download button; a
+            i += 1  # figure, which the notebook shows under the code that draws it
+            continue
+        out.append(_ATTRS.sub("", line))
         i += 1
     # Collapse the blank lines left where things were dropped.
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip("\n")
@@ -161,6 +171,45 @@ def notebook(page: Path) -> str:
     return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def without_outputs(text: str) -> dict:
+    """A notebook's JSON without what running it adds: outputs, execution counts, metadata.
+
+    Example:
+    >>> cell = {"cell_type": "code", "execution_count": 3, "outputs": [{"text": "1"}]}
+    >>> without_outputs(json.dumps({"cells": [cell], "metadata": {"a": 1}}))
+    {'cells': [{'cell_type': 'code', 'execution_count': None, 'outputs': []}], 'metadata': {}}
+    """
+    document = json.loads(text)
+    document["metadata"] = {}
+    for cell in document["cells"]:
+        if cell["cell_type"] == "code":
+            cell.update(execution_count=None, outputs=[])
+    return document
+
+
+def up_to_date(page: Path, target: Path) -> bool:
+    """Whether ``target`` holds the cells generated from ``page`` (its outputs aside)."""
+    if not target.is_file():
+        return False
+    return without_outputs(target.read_text(encoding="utf-8")) == without_outputs(notebook(page))
+
+
+def keeping_outputs(new: str, old: str | None) -> str:
+    """``new`` with ``old``'s outputs when only Markdown changed (the same code, in order).
+
+    Any change to the code drops them all: a later cell's output may depend on it.
+    """
+    if old is None:
+        return new
+    fresh, ran = json.loads(new), json.loads(old)
+    code, ran_code = ([c for c in doc["cells"] if c["cell_type"] == "code"] for doc in (fresh, ran))
+    if [c["source"] for c in code] != [c["source"] for c in ran_code]:
+        return new
+    for cell, before in zip(code, ran_code, strict=True):
+        cell.update(execution_count=before["execution_count"], outputs=before["outputs"])
+    return json.dumps(fresh, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the notebooks, or with ``--check`` report the stale ones (exit status 1)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -170,13 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     for page, target in SOURCES.items():
         if not page.is_file():
             continue
-        text = notebook(page)
-        current = target.read_text(encoding="utf-8") if target.is_file() else None
-        if text == current:
+        if up_to_date(page, target):  # keep the outputs of the last run
             continue
         stale.append(target)
         if not args.check:
-            target.write_text(text, encoding="utf-8")
+            old = target.read_text(encoding="utf-8") if target.is_file() else None
+            target.write_text(keeping_outputs(notebook(page), old), encoding="utf-8")
             print(f"wrote {target.relative_to(docs_code.ROOT)}")
     if args.check and stale:
         names = ", ".join(str(t.relative_to(docs_code.ROOT)) for t in stale)

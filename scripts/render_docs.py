@@ -9,6 +9,7 @@ default), from a temporary working directory.
     python scripts/render_docs.py            # quick: small synthetic data, about a minute
     python scripts/render_docs.py --real     # the real data sets (ANYKERAS_DATA_DIR), minutes
     python scripts/render_docs.py --page docs/tutorial.md
+    python scripts/render_docs.py --check    # run nothing: are all the outputs there?
 
 It also writes ``docs/generated/render-info.md`` (and its translations), which the
 tutorial shows, saying how the outputs were made. It fails if a page includes a file
@@ -122,13 +123,42 @@ def collect(page: Path, run: docs_code.PageRun) -> list[str]:
     return problems
 
 
+def missing_outputs(docs: Path = docs_code.DOCS) -> list[str]:
+    """The outputs and figures that pages under ``docs`` show and docs/generated/ lacks.
+
+    As the pages name them (``docs/generated/...``), for a site-only build to refuse.
+
+    Example:
+    >>> missing_outputs(Path(tempfile.mkdtemp()))
+    []
+    """
+    missing = []
+    for page in sorted(docs.rglob("*.md")):
+        missing += [i for i in docs_code.includes(page) if not (ROOT / i).is_file()]
+        missing += [f"docs/{f}" for f in docs_code.figures(page) if not (docs / f).is_file()]
+    return sorted(set(missing))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Render every executed page (or those given with ``--page``)."""
+    """Render every executed page (or those given with ``--page``); ``--check``: only look."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", action="store_true", help="use the real data sets")
     parser.add_argument("--page", type=Path, action="append", help="render only this page")
     parser.add_argument("--jobs", type=int, default=2, help="pages run at the same time")
+    parser.add_argument(
+        "--check", action="store_true", help="run nothing; fail if an output is missing"
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        missing = missing_outputs()
+        if missing:
+            print(
+                f"render_docs: docs/generated/ lacks {len(missing)} of the pages' outputs "
+                f"({missing[0]}{', ...' if len(missing) > 1 else ''}): "
+                "run `nox -s docs` first, which generates them",
+                file=sys.stderr,
+            )
+        return 1 if missing else 0
 
     backend = os.environ.setdefault("KERAS_BACKEND", "jax")
     pages = [p.resolve() for p in args.page] if args.page else docs_code.executed_pages()

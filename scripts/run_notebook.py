@@ -8,6 +8,10 @@ writes its figures there)::
 
     python scripts/run_notebook.py docs/tutorial.ipynb
     python scripts/run_notebook.py docs/tutorial.ipynb --real --output /tmp/run.ipynb
+    python scripts/run_notebook.py docs/tutorial.ipynb --output docs/tutorial.ipynb
+
+The last stores a quick run's outputs in the committed notebook (its metadata kept as
+``scripts/make_notebook.py`` wrote it, so only the outputs change).
 
 Needs ``nbclient``, ``nbformat`` and ``ipykernel`` (the docs session installs them).
 """
@@ -15,6 +19,7 @@ Needs ``nbclient``, ``nbformat`` and ``ipykernel`` (the docs session installs th
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import shutil
 import sys
@@ -45,12 +50,14 @@ def main(argv: list[str] | None = None) -> int:
 
     notebook = nbformat.read(args.notebook, as_version=4)
     nbformat.validate(notebook)
+    metadata = copy.deepcopy(notebook.metadata)  # the kernel adds its versions to it
     workdir = Path(tempfile.mkdtemp(prefix="run-notebook-"))
     client = NotebookClient(
         notebook,
         timeout=args.timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(workdir)}},
+        record_timing=False,  # no timestamps in a committed notebook
     )
     started = time.perf_counter()
     try:
@@ -61,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.output is not None:
+        notebook.metadata = metadata
         nbformat.write(notebook, args.output)
     code_cells = sum(cell.cell_type == "code" for cell in notebook.cells)
     print(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import doctest
 import importlib.util
+import json
 import os
 import re
 import sys
@@ -178,9 +179,32 @@ def test_tutorial_has_a_persian_translation_that_reads_right_to_left():
 @pytest.mark.parametrize("page", list(make_notebook.SOURCES), ids=page_id)
 def test_notebook_is_generated_from_its_page(page):
     target = make_notebook.SOURCES[page]
-    assert target.read_text(encoding="utf-8") == make_notebook.notebook(page), (
+    assert make_notebook.up_to_date(page, target), (
         f"{page_id(target)} is out of date: run python scripts/make_notebook.py"
     )
+
+
+@pytest.mark.parametrize("page", list(make_notebook.SOURCES), ids=page_id)
+def test_committed_notebook_shows_a_runs_outputs_figures_and_table(page):
+    """Every code cell that prints has its output; figures are PNGs; the sweep is a table."""
+    cells = json.loads(make_notebook.SOURCES[page].read_text(encoding="utf-8"))["cells"]
+    code = [cell for cell in cells if cell["cell_type"] == "code"]
+    outputs = [out for cell in code for out in cell["outputs"]]
+    printing = [cell for cell in code if "print(" in "".join(cell["source"])]
+    assert [cell["id"] for cell in printing if not cell["outputs"]] == []
+    assert [out for out in outputs if out["output_type"] == "error"] == []
+    images = [out for out in outputs if "image/png" in out.get("data", {})]
+    assert len(images) == 3  # loss, accuracy and the sweep's curves
+    tables = [
+        "".join(out["data"]["text/markdown"])
+        for out in outputs
+        if "text/markdown" in out.get("data", {})
+    ]
+    assert len(tables) == 1
+    assert tables[0].startswith("| experiment | params |")
+    shown = json.dumps(outputs)
+    assert "PosixPath(" not in shown
+    assert "<Figure" not in shown
 
 
 def test_notebook_code_is_the_pages_code():
@@ -239,6 +263,14 @@ def test_notebook_markdown_drops_what_only_the_site_understands():
         "```",
         "",
         "![Loss](generated/tutorial/loss.png)",
+        "",
+        '<div class="repo-only" markdown>',
+        "",
+        "Outputs are generated.",
+        "",
+        "</div>",
+        "",
+        "The end.",
     ]
     assert make_notebook._markdown(lines) == [
         "Intro.",
@@ -247,11 +279,48 @@ def test_notebook_markdown_drops_what_only_the_site_understands():
         ">",
         "> Seeds matter.",
         "",
-        "![Loss](runs/tutorial/loss.png)",
+        "The end.",
     ]
 
 
-@pytest.mark.parametrize("name", ["docs_code", "make_notebook", "sync_translation"])
+@pytest.mark.parametrize("page", list(make_notebook.SOURCES), ids=page_id)
+def test_tutorial_read_in_the_repository_says_where_its_outputs_are(page):
+    text = page.read_text(encoding="utf-8")
+    note = text[text.index('<div class="repo-only" markdown>') : text.index("</div>")]
+    assert "`nox -s docs`" in note
+    assert f"`docs/{make_notebook.SOURCES[page].name}`" in note
+    assert text.index("</div>") < text.index('--8<-- "docs/generated/tutorial/')  # first
+
+
+def test_site_links_are_files_so_it_works_from_disk():
+    """``use_directory_urls: false``: links end in .html, as site/index.html opened needs."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert re.search(r"^use_directory_urls: false\b", config, re.MULTILINE)
+    css = (DOCS / "stylesheets/extra.css").read_text(encoding="utf-8")
+    assert ".md-typeset .repo-only {\n  display: none;" in css  # the note is for .md readers
+    folders = [  # a link to a folder, which mkdocs leaves as it is, lists files from disk
+        f"{page_id(page)}: {link}"
+        for page in DOCS.rglob("*.md")
+        for link in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8"))
+        if link.split("#")[0].endswith("/") and "://" not in link
+    ]
+    assert folders == []
+
+
+def test_a_site_only_build_names_the_outputs_it_lacks(tmp_path):
+    render_docs = load_script("render_docs")
+    (tmp_path / "page.md").write_text(
+        '```text\n--8<-- "docs/generated/page/none.txt"\n```\n\n'
+        "![a figure](generated/page/none.png)\n",
+        encoding="utf-8",
+    )
+    assert render_docs.missing_outputs(tmp_path) == [
+        "docs/generated/page/none.png",
+        "docs/generated/page/none.txt",
+    ]
+
+
+@pytest.mark.parametrize("name", ["docs_code", "make_notebook", "render_docs", "sync_translation"])
 def test_script_examples(name):
     results = doctest.testmod(load_script(name))
     assert results.failed == 0

@@ -9,6 +9,7 @@ a missing or damaged data file, or a training run that diverges, exit status 1.
     anykeras predict --model runs/x/model.keras --text "A moving, beautifully acted film."
     anykeras evaluate --model runs/x/model.keras --dataset imdb
     anykeras sweep --dataset imdb --epochs 20 --out runs/sweep
+    anykeras tutorial --out course   (the tutorial's notebook and the examples)
     anykeras golden make|check ...   (see anykeras.testing.golden)
 """
 
@@ -166,6 +167,25 @@ COMMANDS = {
 }
 
 
+def _without_backend(argv: list[str]) -> int:
+    """``golden`` (make|check, with options of its own) and ``tutorial`` (copies files)."""
+    if argv[0] == "golden":
+        from anykeras.testing.golden import main as golden_main
+
+        return golden_main(argv[1:])
+    from anykeras.cli.tutorial import cmd_tutorial
+
+    try:
+        result = cmd_tutorial(build_parser().parse_args(argv))
+    except SystemExit as exit_:  # argparse has printed one line (or --help)
+        return int(exit_.code or 0)
+    except (UsageError, OSError) as error:
+        print(f"anykeras tutorial: error: {error}", file=sys.stderr)
+        return 2 if isinstance(error, UsageError) else 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `anykeras` command; returns the exit status.
 
@@ -174,10 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     anykeras train: error: argument --dataset: invalid choice: 'cifar' ...
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["golden"]:  # make|check, with options of its own
-        from anykeras.testing.golden import main as golden_main
-
-        return golden_main(argv[1:])
+    if argv[:1] in (["golden"], ["tutorial"]):  # no backend to choose
+        return _without_backend(argv)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed one line (or --help, --version)

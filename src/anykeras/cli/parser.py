@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # `golden` is parsed by anykeras.testing.golden; listed here for --help.
     _add_command(sub, "golden", "make golden files once; check them on every backend")
+    _add_tutorial(sub)  # writes files only: no backend, no progress options
     for add in (_add_train, _add_evaluate, _add_predict, _add_sweep):
         command = add(sub)
         command.add_argument(
@@ -234,6 +235,18 @@ def _add_sweep(sub: Any) -> argparse.ArgumentParser:
     )
     sweep.add_argument("--quick", action="store_true", help=_QUICK_HELP)
     return sweep
+
+
+def _add_tutorial(sub: Any) -> argparse.ArgumentParser:
+    tutorial = _add_command(sub, "tutorial", "write the tutorial's notebook and the examples")
+    tutorial.add_argument(
+        "--out",
+        type=Path,
+        default=Path(),
+        help="the folder to write tutorial.ipynb and examples/ into",
+    )
+    tutorial.add_argument("--overwrite", action="store_true", help="replace files already there")
+    return tutorial
 
 
 def default_backend() -> str:

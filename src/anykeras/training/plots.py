@@ -2,12 +2,14 @@
 
 Training values are dots, validation values a line. matplotlib is imported only
 when a plot is drawn (install the ``plot`` extra), so the rest of anykeras never
-needs it.
+needs it. In a Jupyter notebook each figure written is also shown in the notebook,
+and `show_markdown` shows a Markdown table as a table (it prints it elsewhere).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,43 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _notebook() -> Any:
+    """The running Jupyter kernel's IPython shell, or None (plain Python, terminal IPython).
+
+    Only a kernel shows rich output; a terminal would print ``<Image object>``.
+    """
+    ipython = sys.modules.get("IPython")  # never imported here: only when already running
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell if getattr(shell, "kernel", None) is not None else None
+
+
+def _saved(figure: Any, path: str | Path) -> Path:
+    """Write ``figure`` to the PNG ``path`` atomically; in a notebook, show it there too."""
+    path = save_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
+    if _notebook() is not None:
+        from IPython.display import Image, display
+
+        display(Image(filename=str(path)))
+    return path
+
+
+def show_markdown(text: str) -> None:
+    r"""Show Markdown (a table from `sweep_table`) rendered in a notebook; print it elsewhere.
+
+    Example:
+    >>> show_markdown("| a | b |\n|---|---|\n| 1 | 2 |")
+    | a | b |
+    |---|---|
+    | 1 | 2 |
+    """
+    if _notebook() is None:
+        print(text)
+        return
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
 
 
 def plot_metric(
@@ -71,13 +110,15 @@ def plot_metric(
         axes.set_ylabel(metric.capitalize())
         axes.legend()
         figure.tight_layout()
-        return save_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
+        return _saved(figure, path)
     finally:
         plt.close(figure)
 
 
 def plot_history(history: Mapping[str, Sequence[float]], directory: str | Path) -> list[Path]:
     """Write one PNG per metric in ``history`` (``loss.png``, ``accuracy.png``, ...).
+
+    In a Jupyter notebook each figure is shown as well.
 
     Returns:
         The paths written, loss first.
@@ -111,6 +152,6 @@ def plot_curves(
         axes.set_ylabel(ylabel)
         axes.legend(fontsize="small")
         figure.tight_layout()
-        return save_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100))
+        return _saved(figure, path)
     finally:
         plt.close(figure)

@@ -413,10 +413,16 @@ def test_save_reload_says_to_add_get_config(kit, xy, tmp_path):
         assert_save_reload(model, xy[0], tmp_path / "net.keras")
     message = str(error.value)
     assert message.startswith("saving NoConfigNet failed: NotImplementedError: Object NoConfigNet")
-    assert message.endswith(
-        "Fix: Add a get_config() to the custom class that returns every __init__ argument "
+    assert (
+        "\nFix: Add a get_config() to the custom class that returns every __init__ argument "
         "(config = super().get_config(); config.update(units=self.units, ...)), and a "
-        "from_config() if an argument is not plain JSON (a layer, a spec object)."
+        "from_config() if an argument is not plain JSON (a layer, a spec object).\n"
+    ) in message
+    assert message.endswith(
+        "\nevery serialization problem found (1):\n  - NoConfigNet.get_config() fails: "
+        "NotImplementedError: Object NoConfigNet was created by passing non-serializable "
+        "argument values in `__init__()`, and therefore the object must override "
+        "`get_config()` in order to be serializable. Please implement `get_config()`."
     )
     assert not (tmp_path / "net.keras").exists()  # nothing half-written
 

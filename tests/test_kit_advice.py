@@ -14,7 +14,13 @@ import keras
 import numpy as np
 import pytest
 
-from anykeras.testing import assert_same_model, assert_save_reload, check_portable
+from anykeras.testing import (
+    assert_same_model,
+    assert_save_reload,
+    check_golden,
+    check_portable,
+    make_golden,
+)
 from anykeras.testing.config_checks import config_problems
 from anykeras.testing.model_fn import import_module
 
@@ -150,6 +156,18 @@ def test_a_passing_same_model_check_names_the_weight_closest_to_its_tolerance():
     )
     assert margins.step is not None
     assert (margins.step.name, round(margins.step.fraction, 4)) == ("free/dense_1/bias", 0.75)
+
+
+def test_a_passing_golden_check_names_the_weight_closest_to_its_tolerance(models, tmp_path):
+    make_golden(
+        f"{models.__file__}:good", X, tmp_path, y=Y, compile={"optimizer": "sgd", "loss": "mse"}
+    )
+    step = np.load(tmp_path / "step.1.npy")  # hidden/bias, as get_weights orders them
+    np.save(tmp_path / "step.1.npy", step + np.float32(5e-5))
+    margins = check_golden(tmp_path)["margins"]
+    assert str(margins.step) == (
+        "largest step difference: hidden/bias 5.0e-05 (50% of step_atol=1e-04)"
+    )
 
 
 @pytest.mark.slow

@@ -126,6 +126,12 @@ def test_every_broken_layer_of_a_model_is_reported_in_one_run(models, tmp_path):
     )
 
 
+def test_a_layer_nested_in_another_model_is_checked_too(models):
+    inner = keras.Sequential([models.TransformerBlock(4)], name="inner")
+    model = keras.Sequential([keras.Input((4,)), inner, keras.layers.Dense(1)])
+    assert config_problems(model) == BOTH[:1]
+
+
 def test_check_portable_reports_every_problem_and_keras_s_cause(models):
     report = check_portable(f"{models.__file__}:two_broken", X, backends=[HERE],
                             raise_on_failure=False)  # fmt: skip

@@ -99,9 +99,10 @@ def _rebuild(layer: Any) -> tuple[Any, str]:
     """The layer's serialized form, and why rebuilding from it fails ("" if it does not)."""
     import keras
 
-    serialized = keras.saving.serialize_keras_object(layer)
+    serialized = None
     custom = {type(layer).__name__: type(layer)}  # registration is checked on its own
     try:
+        serialized = keras.saving.serialize_keras_object(layer)
         keras.saving.deserialize_keras_object(serialized, custom_objects=custom)
     except Exception as error:
         return serialized, keras_line(error)
@@ -184,6 +185,7 @@ def config_problems(model: keras.Model) -> list[str]:
 
     problems: list[str] = []
     seen: set[str] = set()
+    objects: set[str] = set()  # apart: a layer named in a config is still walked itself
     for layer in _layers(model):
         cls = type(layer)
         if _custom(cls) and cls.__name__ not in seen:
@@ -196,5 +198,5 @@ def config_problems(model: keras.Model) -> list[str]:
         else:
             config = _keras_config(layer)
         for node in _nested_objects(config):
-            problems += _object_problems(node, seen)
-    return problems
+            problems += _object_problems(node, objects)
+    return list(dict.fromkeys(problems))  # an unregistered layer may be named twice

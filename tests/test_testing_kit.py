@@ -413,10 +413,16 @@ def test_save_reload_says_to_add_get_config(kit, xy, tmp_path):
         assert_save_reload(model, xy[0], tmp_path / "net.keras")
     message = str(error.value)
     assert message.startswith("saving NoConfigNet failed: NotImplementedError: Object NoConfigNet")
-    assert message.endswith(
-        "Fix: Add a get_config() to the custom class that returns every __init__ argument "
+    assert (
+        "\nFix: Add a get_config() to the custom class that returns every __init__ argument "
         "(config = super().get_config(); config.update(units=self.units, ...)), and a "
-        "from_config() if an argument is not plain JSON (a layer, a spec object)."
+        "from_config() if an argument is not plain JSON (a layer, a spec object).\n"
+    ) in message
+    assert message.endswith(
+        "\nevery serialization problem found (1):\n  - NoConfigNet.get_config() fails: "
+        "NotImplementedError: Object NoConfigNet was created by passing non-serializable "
+        "argument values in `__init__()`, and therefore the object must override "
+        "`get_config()` in order to be serializable. Please implement `get_config()`."
     )
     assert not (tmp_path / "net.keras").exists()  # nothing half-written
 
@@ -446,7 +452,12 @@ def test_golden_files_round_trip_and_name_what_differs(models_file, kit, xy, tmp
         "outputs.0.npy",
     ]
     result = check_golden(folder)
+    margins = str(result.pop("margins"))
     assert result == {"backend": HERE, "made_on": HERE, "output_diff": 0.0, "step_diff": 0.0}
+    assert margins == (
+        "largest output difference: output 0 0.0e+00 (0% of atol=1e-05)\n"
+        "largest step difference: scale/w 0.0e+00 (0% of step_atol=1e-04)"
+    )
     with pytest.raises(FileExistsError, match="already holds golden files; pass overwrite=True"):
         make_golden(f"{models_file}:good", x, folder)
     np.save(folder / "outputs.0.npy", np.load(folder / "outputs.0.npy") + 0.5)
@@ -479,7 +490,8 @@ def test_golden_command_line(models_file, xy, tmp_path, capsys):
     assert golden_cli.main(["check", str(folder)]) == 0
     assert capsys.readouterr().out == (
         f"{folder}: made on {HERE}, reproduced on {HERE}: outputs differ by 0.0e+00, "
-        "one step by 0.0e+00\n"
+        "one step by 0.0e+00\nlargest output difference: output 0 0.0e+00 (0% of atol=1e-05)\n"
+        "largest step difference: scale/w 0.0e+00 (0% of step_atol=1e-04)\n"
     )
     assert golden_cli.main(["check", str(tmp_path / "nothing")]) == 2
     assert "holds no golden files (golden.json): run make first" in capsys.readouterr().err

@@ -8,6 +8,11 @@ The checks anykeras runs on its own models, for any project's models:
   process, the model loads under every other backend and gives the same outputs
   and the same optimizer step. Returns a `PortabilityReport`.
 - `assert_save_reload`: the quick same-process round trip through a ``.keras`` file.
+- `config_problems`: every serialization problem of a model's custom classes, in one
+  run (the two checks above report them too, with Keras's own line for the cause).
+- a passing check says how close it came: `assert_same_model` returns, and a
+  `PortabilityReport` prints, the output and the weight with the largest difference
+  and their share of the tolerance (`Margins`).
 - `make_golden` / `check_golden`: a model file, an input batch and its expected
   outputs and step, made once and checked in every backend's test session
   (``python -m anykeras.testing.golden make|check``).
@@ -35,8 +40,10 @@ from typing import TYPE_CHECKING
 from anykeras import lazy_facade
 
 if TYPE_CHECKING:
+    from anykeras.testing.config_checks import config_problems
     from anykeras.testing.golden import check_golden, make_golden
     from anykeras.testing.lint import Finding, assert_backend_agnostic, find_backend_code
+    from anykeras.testing.margins import Margin, Margins
     from anykeras.testing.portability_report import PairResult, PortabilityReport
     from anykeras.testing.portable import check_portable
     from anykeras.testing.same_model import assert_same_model

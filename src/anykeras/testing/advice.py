@@ -5,7 +5,8 @@ custom layer that is not registered fails to load with "Sequential could not be
 deserialized properly", and a subclassed model without ``get_config`` fails to save
 with a generic example. `unregistered_classes` reads a ``.keras`` file's config and
 names the custom classes Keras will not find; `explain` turns an error into one
-message that says what to do.
+message that says what to do, quoting Keras's own line that names the cause (`cause`:
+the innermost of the errors Keras nests, one per object it was rebuilding).
 
 Example:
 >>> config = {"class_name": "Scale", "module": None, "registered_name": "Scale"}
@@ -18,6 +19,7 @@ TypeError: could not be deserialized
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,7 +29,11 @@ __all__ = [
     "GET_CONFIG",
     "REGISTER",
     "WEIGHT_ORDER",
+    "cause",
+    "class_nodes",
     "explain",
+    "keras_line",
+    "kwargs_fix",
     "read_config",
     "unregistered_classes",
 ]
@@ -50,7 +56,54 @@ WEIGHT_ORDER = (
 _ORDER_SIGN = "shape of the target variable"
 _LONGEST = 800  # characters of Keras's message kept
 _TAILS = ("\n\nconfig=", "\n\nExample:")
-_CONFIG_SIGNS = ("get_config", "from_config", "required positional argument", "unexpected keyword")
+_CONFIG_SIGNS = ("get_config", "from_config", "required positional argument")
+_NESTED = "Exception encountered:"  # Keras nests one error per object it was rebuilding
+_CAUSE_TAILS = (" Full object config:", " using config=", "\n\nconfig=")
+# "TransformerBlock.__init__() got an unexpected keyword argument 'trainable'"
+_UNEXPECTED = re.compile(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'")
+# What Keras's base get_config gives every layer and passes back to __init__.
+BASE_KEYS = ("name", "trainable", "dtype")
+
+
+def kwargs_fix(class_name: str) -> str:
+    """The fix for a custom ``__init__`` that cannot take the keys Keras passes back."""
+    return (
+        f"{class_name}.__init__ takes no **kwargs: Keras passes {', '.join(BASE_KEYS)} when "
+        "it rebuilds the layer; accept **kwargs and pass them to super().__init__(**kwargs)"
+    )
+
+
+def cause(error: BaseException | str) -> str:
+    r"""Keras's own line that names the cause: the innermost of its nested errors.
+
+    Example:
+    >>> cause("A could not be deserialized.\n\nconfig={}.\n\nException encountered: "
+    ...       "A.__init__() got an unexpected keyword argument 'name'")
+    "A.__init__() got an unexpected keyword argument 'name'"
+    """
+    message = str(error)
+    if _NESTED not in message:
+        return ""
+    line = message.rsplit(_NESTED, maxsplit=1)[1]
+    for tail in _CAUSE_TAILS:
+        line = line.split(tail, maxsplit=1)[0]
+    return " ".join(line.split())[:_LONGEST]
+
+
+def _trimmed(message: str) -> str:
+    for tail in _TAILS:  # Keras appends the whole config, or a generic example
+        message = message.split(tail, maxsplit=1)[0]
+    return " ".join(message.split())
+
+
+def keras_line(error: BaseException) -> str:
+    r"""Keras's line that names the cause (see `cause`), or its type and message, trimmed.
+
+    Example:
+    >>> keras_line(NotImplementedError("\nObject N needs a get_config().\n\nExample: ..."))
+    'NotImplementedError: Object N needs a get_config().'
+    """
+    return cause(error) or f"{type(error).__name__}: {_trimmed(str(error))[:_LONGEST]}"
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
@@ -59,15 +112,16 @@ def read_config(path: str | Path) -> dict[str, Any]:
         return dict(json.loads(archive.read("config.json")))
 
 
-def _class_nodes(node: Any) -> Iterator[dict[str, Any]]:
+def class_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every serialized Keras object in a config, nested ones too, outermost first."""
     if isinstance(node, dict):
         if "class_name" in node and "registered_name" in node:
             yield node
         for value in node.values():
-            yield from _class_nodes(value)
+            yield from class_nodes(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _class_nodes(value)
+            yield from class_nodes(value)
 
 
 def unregistered_classes(config: dict[str, Any], here: bool = False) -> list[str]:
@@ -82,7 +136,7 @@ def unregistered_classes(config: dict[str, Any], here: bool = False) -> list[str
         Class names, each once, in the order they appear.
     """
     found = []
-    for node in _class_nodes(config):
+    for node in class_nodes(config):
         module, name = node.get("module"), node.get("registered_name")
         if not name or (module and str(module).split(".")[0] == "keras"):
             continue
@@ -107,15 +161,24 @@ def explain(error: BaseException, unregistered: Sequence[str] = ()) -> str:
     Returns:
         ``"<type>: <message>"``, then, where it applies, the fix.
     """
-    message = str(error)
-    for tail in _TAILS:  # Keras appends the whole config, or a generic example
-        message = message.split(tail, maxsplit=1)[0]
-    message = " ".join(message.split())
+    message = _trimmed(str(error))
     text = (
         f"{type(error).__name__}: {message[:_LONGEST]}{' ...' if len(message) > _LONGEST else ''}"
     )
+    innermost = cause(error)
+    if innermost:  # Keras's first lines name the outermost object only
+        text = f"{text}\nCause, in Keras's words: {innermost}"
     if unregistered:  # the cause, whatever Keras's message says
         return f"{text}\nFix: not registered with Keras: {', '.join(unregistered)}. {REGISTER}"
+    unexpected = _UNEXPECTED.search(innermost or str(error))
+    if unexpected and unexpected.group(2) in BASE_KEYS:
+        return f"{text}\nFix: {kwargs_fix(unexpected.group(1))}"
+    if unexpected:
+        return (
+            f"{text}\nFix: {unexpected.group(1)}.get_config() returns "
+            f"'{unexpected.group(2)}', which its __init__ does not take: return only "
+            "__init__ arguments, or accept **kwargs"
+        )
     if isinstance(error, NotImplementedError) or any(s in str(error) for s in _CONFIG_SIGNS):
         return f"{text}\nFix: {GET_CONFIG}"
     if _ORDER_SIGN in str(error):

@@ -18,8 +18,12 @@ Example:
 >>> x = np.ones((2, 3), dtype="float32")
 >>> _ = make_golden("anykeras.testing.golden:_example_model", x, folder, y=np.ones((2, 1)),
 ...                 compile={"optimizer": "sgd", "loss": "mse"})
->>> check_golden(folder)["step_diff"]
+>>> result = check_golden(folder)
+>>> result["step_diff"]
 0.0
+>>> print(result["margins"])
+largest output difference: output 0 0.0e+00 (0% of atol=1e-05)
+largest step difference: dense/kernel 0.0e+00 (0% of step_atol=1e-04)
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from anykeras.testing.arrays import flatten, largest_diff, load_arrays, save_arrays
+from anykeras.testing.margins import Margins, largest
 from anykeras.testing.model_fn import describe, import_module, resolve
 from anykeras.testing.optimizer_steps import (
     first_difference,
@@ -159,8 +164,9 @@ def check_golden(folder: str | Path, atol: float = 1e-5, step_atol: float = 1e-4
     The module of the model function is imported first, so its classes are registered.
 
     Returns:
-        ``{"backend", "made_on", "output_diff", "step_diff"}`` (``step_diff`` None
-        without labels).
+        ``{"backend", "made_on", "output_diff", "step_diff", "margins"}`` (``step_diff``
+        None without labels); ``margins`` (`Margins`) names the output and the weight
+        with the largest difference and their share of ``atol`` and ``step_atol``.
 
     Raises:
         AssertionError: Loading failed (with what to fix) or a result differs (naming
@@ -168,6 +174,7 @@ def check_golden(folder: str | Path, atol: float = 1e-5, step_atol: float = 1e-4
     """
     import keras
 
+    from anykeras.testing.same_model import outputs_of
     from anykeras.testing.save_reload import load_for_checking
 
     folder = Path(folder)
@@ -179,12 +186,16 @@ def check_golden(folder: str | Path, atol: float = 1e-5, step_atol: float = 1e-4
     model = load_for_checking(folder / MODEL)
     x = load_arrays(manifest["x"], folder)
     result = {"backend": keras.backend.backend(), "made_on": manifest["backend"]}
-    result["output_diff"] = assert_outputs(model, x, load_arrays(manifest["outputs"], folder), atol)
+    expected = [np.asarray(a) for a in flatten(load_arrays(manifest["outputs"], folder))]
+    result["output_diff"] = assert_outputs(model, x, expected, atol)
+    margins = Margins(output=largest("output", outputs_of(model, x), expected, [], "atol", atol))
     result["step_diff"] = None
     if manifest.get("step"):
         y, step = load_arrays(manifest["y"], folder), load_arrays(manifest["step"], folder)
         got = assert_one_step(model, x, y, step, manifest["compile"], step_atol)
         result["step_diff"] = largest_diff(got, step)
+        margins.step = largest("step", got, step, weight_names(model), "step_atol", step_atol)
+    result["margins"] = margins
     return result
 
 
@@ -233,7 +244,7 @@ def _run(args: argparse.Namespace) -> str:
     step = "-" if result["step_diff"] is None else f"{result['step_diff']:.1e}"
     return (
         f"{args.folder}: made on {result['made_on']}, reproduced on {result['backend']}: "
-        f"outputs differ by {result['output_diff']:.1e}, one step by {step}"
+        f"outputs differ by {result['output_diff']:.1e}, one step by {step}\n{result['margins']}"
     )
 
 

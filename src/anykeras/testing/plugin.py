@@ -90,7 +90,7 @@ def keras_backend() -> str:
 
 
 @pytest.fixture
-def assert_same_model() -> Callable[..., None]:
+def assert_same_model() -> Callable[..., Any]:
     """`anykeras.testing.assert_same_model`."""
     from anykeras.testing.same_model import assert_same_model as check
 

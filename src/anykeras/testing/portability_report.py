@@ -2,14 +2,18 @@
 
 Example:
 >>> report = PortabilityReport("models:tiny", atol=1e-5, step_atol=1e-4)
->>> report.pairs.append(PairResult("jax", "torch", weights_diff=0.0, output_diff=2e-7))
+>>> report.pairs.append(PairResult("jax", "torch", weights_diff=0.0, output_diff=2e-7,
+...                                step_diff=7.5e-5, step_at="dense_1/bias"))
 >>> report.skipped["tensorflow"] = "tensorflow is not installed"
 >>> report.passed, [pair.passed for pair in report.pairs]
 (True, [True])
 >>> print(report)  # doctest: +NORMALIZE_WHITESPACE
 check_portable(models:tiny): atol 1e-05, one step atol 0.0001
 saver       loader      outputs    one step   result
-jax         torch       2.0e-07    -          passed
+jax         torch       2.0e-07    7.5e-05    passed
+closest to the tolerances:
+  jax -> torch: largest output difference: output 0 2.0e-07 (2% of atol=1e-05)
+  jax -> torch: largest step difference: dense_1/bias 7.5e-05 (75% of step_atol=1e-04)
 skipped: tensorflow: tensorflow is not installed
 """
 
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+
+from anykeras.testing.margins import Margin, Margins
 
 __all__ = ["PairResult", "PortabilityReport"]
 
@@ -33,6 +39,8 @@ class PairResult:
         step_diff: Largest difference between the weights after one optimizer step
             (``None`` when no labels were given).
         where: The output or weight with the largest difference that failed.
+        output_at: The output with the largest output difference.
+        step_at: The weight with the largest difference after the step.
         error: Why loading or stepping failed, with what to fix ("" if it did not).
         atol: Tolerance for weights and outputs.
         step_atol: Tolerance for the step.
@@ -47,6 +55,19 @@ class PairResult:
     error: str = ""
     atol: float = 1e-5
     step_atol: float = 1e-4
+    output_at: str = "output 0"
+    step_at: str = ""
+
+    @property
+    def margins(self) -> Margins:
+        """The output and the weight with the largest difference, and their share."""
+        margins = Margins()
+        if self.output_diff is not None:
+            margins.output = Margin("output", self.output_at, self.output_diff, "atol", self.atol)
+        if self.step_diff is not None:
+            name, tolerance = self.step_at or "?", "step_atol"
+            margins.step = Margin("step", name, self.step_diff, tolerance, self.step_atol)
+        return margins
 
     @property
     def passed(self) -> bool:
@@ -91,6 +112,8 @@ class PortabilityReport:
         save_errors: Backend -> why building or saving the model failed there.
         skipped: Backend -> why it was not checked (never counted as passed).
         notes: Other things worth knowing (layers switched off for the step).
+        problems: Every serialization problem of the model's custom classes (see
+            `anykeras.testing.config_checks`), found where it was built.
     """
 
     model_fn: str
@@ -100,11 +123,13 @@ class PortabilityReport:
     save_errors: dict[str, str] = dataclasses.field(default_factory=dict)
     skipped: dict[str, str] = dataclasses.field(default_factory=dict)
     notes: list[str] = dataclasses.field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def passed(self) -> bool:
-        """At least one pair was checked, every pair passed and every save worked."""
-        return bool(self.pairs) and not self.save_errors and all(p.passed for p in self.pairs)
+        """A pair was checked, every pair passed, every save worked, no config problem."""
+        saved = not self.save_errors and not self.problems
+        return bool(self.pairs) and saved and all(p.passed for p in self.pairs)
 
     @property
     def checked(self) -> list[str]:
@@ -115,6 +140,7 @@ class PortabilityReport:
     def failures(self) -> list[str]:
         """One line per failed save and failed pair, saying what went wrong."""
         lines = [f"saving on {backend}: {error}" for backend, error in self.save_errors.items()]
+        lines += [f"config: {problem}" for problem in self.problems]
         lines += [f"{p.saver} -> {p.loader}: {p.problem()}" for p in self.pairs if not p.passed]
         if not self.pairs and not self.save_errors:
             lines.append("no backend was checked: every one was skipped")
@@ -132,6 +158,11 @@ class PortabilityReport:
                 f"{p.saver:<11} {p.loader:<11} {_number(p.output_diff):<10} "
                 f"{_number(p.step_diff):<10} {result}"
             )
+        margins = [(p, str(p.margins)) for p in self.pairs if str(p.margins)]
+        if margins:
+            lines.append("closest to the tolerances:")
+        for p, text in margins:
+            lines += [f"  {p.saver} -> {p.loader}: {line}" for line in text.splitlines()]
         lines += [f"skipped: {backend}: {reason}" for backend, reason in self.skipped.items()]
         lines += [f"note: {note}" for note in self.notes]
         failures = self.failures()

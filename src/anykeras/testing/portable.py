@@ -91,6 +91,8 @@ def _pair(saver: str, loader: str, entry: dict[str, Any], report: PortabilityRep
         error=entry.get("error", ""),
         atol=report.atol,
         step_atol=report.step_atol,
+        output_at=diffs.get("outputs", {}).get("at") or "output 0",
+        step_at=diffs.get("step", {}).get("at", ""),
     )
 
 
@@ -185,6 +187,9 @@ def _save_everywhere(job, found, env, tmp: Path, timeout, report) -> dict[str, s
             note = f"switched off for the step: {layer}"
             if note not in report.notes:
                 report.notes.append(note)
+        for problem in result.get("problems", []):  # the same on every backend, as a rule
+            if problem not in report.problems:
+                report.problems.append(problem)
         return "" if backend in report.save_errors else str(out)
 
     return {b: folder for b, folder in _in_parallel(save, list(found)).items() if folder}

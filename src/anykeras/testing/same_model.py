@@ -12,7 +12,8 @@ Example:
 >>> def dense_model():
 ...     return keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
 >>> x = np.ones((4, 3), dtype="float32")
->>> assert_same_model(dense_model(), dense_model(), x=x)
+>>> print(assert_same_model(dense_model(), dense_model(), x=x))
+largest output difference: output 0 0.0e+00 (0% of atol=1e-06)
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from anykeras.testing.arrays import flatten, max_abs_diff
-from anykeras.testing.optimizer_steps import compile_fresh, first_difference, quiet_random_layers
+from anykeras.testing.margins import Margin, Margins, largest
+from anykeras.testing.optimizer_steps import (
+    compile_fresh,
+    first_difference,
+    quiet_random_layers,
+    weight_names,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -111,7 +118,7 @@ def assert_same_model(
     steps: int = 0,
     atol: float = 1e-6,
     step_atol: float = 1e-5,
-) -> None:
+) -> Margins:
     """Assert that ``models`` are the same model: weights, predictions, training.
 
     Checks, comparing each model with the first: the same number of weights with the
@@ -132,6 +139,11 @@ def assert_same_model(
         atol: Largest difference allowed between predictions.
         step_atol: Largest difference allowed between losses, metrics and weights
             after training (float32 summation order differs between models).
+
+    Returns:
+        How close the models came to the tolerances: the output and (with ``steps``)
+        the weight after training with the largest difference, and its fraction of
+        ``atol`` or ``step_atol``; ``print`` it to see them.
 
     Raises:
         AssertionError: The models differ; the message names the first weight, output
@@ -155,12 +167,16 @@ def assert_same_model(
         _assert_same_weights(reference, model, index)
     weights = reference.get_weights()
     want = outputs_of(reference, x)
+    margins = Margins()
     for index, model in enumerate(models[1:], start=1):
         model.set_weights(weights)
         hint = _name_hint(reference, model)
-        _assert_same_outputs(want, outputs_of(model, x), index, atol, hint)
+        got = outputs_of(model, x)
+        _assert_same_outputs(want, got, index, atol, hint)
+        margins.keep(largest("output", got, want, [], "atol", atol))
     if steps:
-        _assert_same_training(models, x, y, compile or {}, steps, step_atol)
+        margins.step = _assert_same_training(models, x, y, compile or {}, steps, step_atol)
+    return margins
 
 
 def _train(model: keras.Model, x: Any, y: Any, compile: dict, steps: int) -> list[dict]:
@@ -171,7 +187,7 @@ def _train(model: keras.Model, x: Any, y: Any, compile: dict, steps: int) -> lis
 
 def _assert_same_training(
     models: tuple, x: Any, y: Any, compile: dict, steps: int, atol: float
-) -> None:
+) -> Margin | None:
     with ExitStack() as stack:
         for model in models:
             stack.enter_context(quiet_random_layers(model))
@@ -193,3 +209,7 @@ def _assert_same_training(
                 f"after {steps} training steps, weight {i} ({_describe(model, i)}) of "
                 f"model {index} differs from model 0's by {diff:.3g} (atol {atol:g})"
             )
+    margins, want, names = Margins(), models[0].get_weights(), weight_names(models[0])
+    for model in models[1:]:
+        margins.keep(largest("step", model.get_weights(), want, names, "step_atol", atol))
+    return margins.step

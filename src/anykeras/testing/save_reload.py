@@ -25,11 +25,20 @@ import numpy as np
 
 from anykeras.testing.advice import explain, read_config, unregistered_classes
 from anykeras.testing.arrays import flatten
+from anykeras.testing.config_checks import config_problems
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["assert_save_reload", "load_for_checking", "save_for_checking"]
+__all__ = ["assert_save_reload", "load_for_checking", "save_for_checking", "with_problems"]
+
+
+def with_problems(message: str, problems: list[str]) -> str:
+    """``message``, then every serialization problem found, one line each."""
+    if not problems:
+        return message
+    lines = "".join(f"\n  - {problem}" for problem in problems)
+    return f"{message}\nevery serialization problem found ({len(problems)}):{lines}"
 
 
 def save_for_checking(model: keras.Model, path: str | Path) -> Path:
@@ -58,8 +67,9 @@ def assert_save_reload(
 ) -> keras.Model:
     """Save ``model`` to ``path``, reload it with plain Keras, and check it is the same.
 
-    Asserts the same class, the same compiled state, the same weights (exactly) and
-    the same predictions on ``x`` (within ``atol``).
+    Asserts that every custom class of the model rebuilds from its config (see
+    `anykeras.testing.config_checks`), and, reloaded, the same class, the same compiled
+    state, the same weights (exactly) and the same predictions on ``x`` (within ``atol``).
 
     Args:
         model: A built Keras model (compiled or not).
@@ -71,11 +81,18 @@ def assert_save_reload(
         The reloaded model, for further checks.
 
     Raises:
-        AssertionError: Saving or loading failed (the message says what to fix), or
+        AssertionError: Saving or loading failed (the message quotes Keras's cause,
+            says what to fix and lists every serialization problem of the model), or
             the reloaded model differs.
     """
-    save_for_checking(model, path)
-    reloaded = load_for_checking(path)
+    problems = config_problems(model)  # all of them: Keras stops at the first
+    try:
+        save_for_checking(model, path)
+        reloaded = load_for_checking(path)
+    except AssertionError as error:
+        raise AssertionError(with_problems(str(error), problems)) from error
+    if problems:
+        raise AssertionError(with_problems(f"{type(model).__name__} reloaded, but", problems))
     assert type(reloaded) is type(model), (
         f"reloaded as {type(reloaded).__name__}, saved as {type(model).__name__}"
     )

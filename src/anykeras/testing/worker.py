@@ -25,6 +25,7 @@ import numpy as np
 
 from anykeras.testing.advice import explain, read_config, unregistered_classes
 from anykeras.testing.arrays import load_arrays, max_abs_diff, save_arrays
+from anykeras.testing.config_checks import config_problems
 from anykeras.testing.model_fn import import_module, resolve
 from anykeras.testing.optimizer_steps import one_step, quiet_random_layers, weight_names
 
@@ -66,6 +67,8 @@ def save(job: dict[str, Any]) -> dict[str, Any]:
     outputs = (
         None if model is None else _attempt(result, "calling it", lambda: outputs_of(model, x))
     )
+    if outputs is not None:  # every problem, not only the first one Keras meets
+        result["problems"] = config_problems(model)
     path = (
         None
         if outputs is None

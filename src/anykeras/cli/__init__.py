@@ -25,8 +25,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from anykeras.cli.boundary import debug_asked, guarded
 from anykeras.cli.checks import UsageError, check_head, read_reviews
 from anykeras.cli.parser import backend_line, build_parser, default_backend, epoch_verbosity
+from anykeras.spec import BACKENDS
 
 __all__ = ["COMMANDS", "build_parser", "default_backend", "main", "select_backend"]
 
@@ -41,6 +43,11 @@ def select_backend(backend: str) -> None:
     where passive threads, which sleep instead, took 2.0 s (JAX and TensorFlow use
     their own thread pools, not OpenMP).
     """
+    if backend not in BACKENDS:  # $KERAS_BACKEND, which argparse does not check
+        raise UsageError(
+            f"KERAS_BACKEND={backend!r} is no Keras backend; expected one of "
+            f"{', '.join(BACKENDS)} (or pass --backend)"
+        )
     if importlib.util.find_spec(backend) is None:
         raise UsageError(
             f"the {backend} backend is not installed in this environment: "
@@ -101,10 +108,10 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     """Score raw reviews with a saved IMDB model."""
+    texts = read_reviews(args.text, args.file)  # before Keras is imported: a refusal is quick
     from anykeras.data import encoding, imdb
     from anykeras.training.recipes import get_recipe
 
-    texts = read_reviews(args.text, args.file)
     model = _load_model(args.model)
     spec = get_recipe("imdb").spec
     num_words = check_head(model, spec, f"{args.model}", "imdb", any_vocabulary=True)
@@ -169,39 +176,38 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `anykeras` command; returns the exit status.
 
+    Every failure is one line on stderr (see `anykeras.cli.boundary`); ``--debug``
+    before the command (or ``ANYKERAS_DEBUG=1``) prints its traceback too.
+
     Example:
     >>> main(["train", "--dataset", "cifar"])  # doctest: +SKIP
     anykeras train: error: argument --dataset: invalid choice: 'cifar' ...
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
+    debug, argv = debug_asked(list(sys.argv[1:] if argv is None else argv))
     if argv[:1] == ["golden"]:  # make|check, with options of its own
-        from anykeras.testing.golden import main as golden_main
-
-        return golden_main(argv[1:])
+        return guarded("golden", lambda: _golden(argv[1:]), debug)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed one line (or --help, --version)
         return int(exit_.code or 0)
+    return guarded(args.command, lambda: _run(args), debug)
+
+
+def _golden(argv: list[str]) -> int:
+    from anykeras.testing.golden import main as golden_main
+
+    try:
+        return golden_main(argv)
+    except SystemExit as exit_:  # its parser's errors, --help
+        return exit_.code if isinstance(exit_.code, int) else 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command of ``args``; its errors reach `guarded`."""
     _show_what_runs(args.quiet, backend_line(args))
     args.verbose = epoch_verbosity(args)
-    try:
-        select_backend(args.backend)
-        from anykeras.data import DataFileError, DataNotFoundError, UntrustedFileError
-        from anykeras.training import DivergedError, RunFolderError
-
-        try:
-            result = COMMANDS[args.command](args)
-        except RunFolderError as error:
-            raise UsageError(str(error)) from None
-        except (DataNotFoundError, UntrustedFileError, DataFileError, DivergedError) as error:
-            print(f"anykeras {args.command}: error: {error}", file=sys.stderr)
-            return 1
-    except UsageError as error:
-        print(f"anykeras {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"anykeras {args.command}: interrupted", file=sys.stderr)
-        return 130
+    select_backend(args.backend)
+    result = COMMANDS[args.command](args)
     print(json.dumps(result, indent=2, allow_nan=False))
     return 0
 

@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from anykeras import __version__
-from anykeras.cli.checks import learning_rate, non_negative_int, positive_int, seed
+from anykeras.cli.checks import MAX_TEXT_MIB, learning_rate, non_negative_int, positive_int, seed
 from anykeras.spec import BACKENDS, DATASETS, ROUTES, STYLES
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """argparse, with its errors on one line (no usage block)."""
 
     def error(self, message: str) -> NoReturn:
+        """Print ``message`` in one line and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -41,7 +42,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def _add_command(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
-    """A subcommand's parser (a `_Parser`), whose ``--help`` shows each option's default."""
+    """A subcommand's parser (a `OneLineParser`), whose ``--help`` shows each option's default."""
     parser: argparse.ArgumentParser = sub.add_parser(
         name, help=help, formatter_class=_HelpFormatter
     )
@@ -50,10 +51,17 @@ def _add_command(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `anykeras` command."""
-    parser = _Parser(prog="anykeras", description="The course's Keras 3 workflow, on any backend.")
+    parser = OneLineParser(
+        prog="anykeras", description="The course's Keras 3 workflow, on any backend."
+    )
     parser.add_argument("--version", action="version", version=f"anykeras {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an error, print its Python traceback too (as does ANYKERAS_DEBUG=1)",
+    )
     sub = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+        dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
     )
     # `golden` is parsed by anykeras.testing.golden; listed here for --help.
     _add_command(sub, "golden", "make golden files once; check them on every backend")
@@ -215,7 +223,11 @@ def _add_predict(sub: Any) -> argparse.ArgumentParser:
     )
     source = predict.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", action="append", help="a review (repeat for several)")
-    source.add_argument("--file", type=Path, help="a UTF-8 text file, one review per line")
+    source.add_argument(
+        "--file",
+        type=Path,
+        help=f"a UTF-8 text file, one review per line, at most {MAX_TEXT_MIB} MiB",
+    )
     return predict
 
 

@@ -204,11 +204,13 @@ def _read_input(path: str) -> Any:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from anykeras.cli.parser import OneLineParser  # its errors on one line, as anykeras's
+
+    parser = OneLineParser(
         prog="anykeras golden", description="Make golden files once; check them on every backend."
     )
     parser.add_argument("--backend", help="the Keras backend (default: $KERAS_BACKEND)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     make = sub.add_parser("make", help="build the model here and write its golden files")
     make.add_argument("model_fn", help="module:function or path/file.py:function")
     make.add_argument("folder", type=Path)

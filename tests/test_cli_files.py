@@ -74,10 +74,12 @@ def run_here(*args: str) -> tuple[int, str]:
 # The environment.
 
 
-def test_a_keras_backend_that_is_no_backend_lists_the_real_ones(tmp_path):
-    result = anykeras("train", "--quick", "--out", "out", cwd=tmp_path, KERAS_BACKEND="xyz")
+@pytest.mark.parametrize("command", ["train --quick --out out", "golden check g"])
+def test_a_keras_backend_that_is_no_backend_lists_the_real_ones(tmp_path, command):
+    result = anykeras(*command.split(), cwd=tmp_path, KERAS_BACKEND="xyz")
+    name = command.split()[0]
     assert one_line(result, 2) == (
-        "anykeras train: error: KERAS_BACKEND='xyz' is no Keras backend; expected one of "
+        f"anykeras {name}: error: KERAS_BACKEND='xyz' is no Keras backend; expected one of "
         "jax, torch, tensorflow (or pass --backend)"
     )
     assert listing(tmp_path) == {}
@@ -273,7 +275,18 @@ def test_no_space_for_out_is_one_line_and_the_previous_run_is_intact(small_disk)
     assert listing(small_disk) == before  # nothing half-written, no work folder
 
 
-# Bounded input: predict --file.
+# Bounded input: predict --file, --model.
+
+
+@pytest.mark.parametrize("model", ["/dev/zero", "{tmp}"])
+def test_a_model_that_is_a_device_or_a_folder_is_not_called_missing(tmp_path, model):
+    model = model.format(tmp=tmp_path)
+    code, stderr = run_here("predict", "--model", model, "--text", "good")
+    assert (code, stderr) == (
+        2,
+        f"anykeras predict: error: --model {model} is not a regular file (a folder, a device "
+        "or a pipe); give a saved .keras file\n",
+    )
 
 
 def test_predict_help_states_the_size_limit():

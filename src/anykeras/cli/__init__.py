@@ -43,11 +43,7 @@ def select_backend(backend: str) -> None:
     where passive threads, which sleep instead, took 2.0 s (JAX and TensorFlow use
     their own thread pools, not OpenMP).
     """
-    if backend not in BACKENDS:  # $KERAS_BACKEND, which argparse does not check
-        raise UsageError(
-            f"KERAS_BACKEND={backend!r} is no Keras backend; expected one of "
-            f"{', '.join(BACKENDS)} (or pass --backend)"
-        )
+    check_backend_name(backend)
     if importlib.util.find_spec(backend) is None:
         raise UsageError(
             f"the {backend} backend is not installed in this environment: "
@@ -64,6 +60,19 @@ def select_backend(backend: str) -> None:
     os.environ["KERAS_BACKEND"] = backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def check_backend_name(backend: str) -> None:
+    """Raise `UsageError` unless ``backend`` (from ``$KERAS_BACKEND``, unchecked) is a backend.
+
+    Example:
+    >>> check_backend_name("torch")
+    """
+    if backend not in BACKENDS:
+        raise UsageError(
+            f"KERAS_BACKEND={backend!r} is no Keras backend; expected one of "
+            f"{', '.join(BACKENDS)} (or pass --backend)"
+        )
 
 
 def _recipe(args: argparse.Namespace) -> Any:
@@ -83,6 +92,11 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 def _load_model(path: Path) -> Any:
     from anykeras.saving import load_model
 
+    if path.exists() and not path.is_file():
+        raise UsageError(
+            f"--model {path} is not a regular file (a folder, a device or a pipe); give a "
+            "saved .keras file"
+        )
     if not path.is_file():
         raise UsageError(f"--model must be a saved .keras file; {path} does not exist")
     if not zipfile.is_zipfile(path):
@@ -194,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _golden(argv: list[str]) -> int:
+    if "--backend" not in argv and os.environ.get("KERAS_BACKEND"):
+        check_backend_name(os.environ["KERAS_BACKEND"])  # before Keras is imported
     from anykeras.testing.golden import main as golden_main
 
     try:

@@ -25,6 +25,7 @@ import pytest
 from anykeras.cli import main
 from anykeras.cli.boundary import guarded, os_error_line
 from anykeras.cli.checks import UsageError
+from anykeras.training.run_folder import RunFolder
 
 BACKEND = keras.backend.backend()
 QUICK = ["--quick", "--verbose", "0", "--backend", BACKEND]
@@ -241,22 +242,42 @@ def test_a_link_to_a_finished_run_is_followed_and_kept_with_overwrite(tmp_path):
 
 
 @pytest.fixture
-def small_disk(tmp_path):
-    """A 400 KiB tmpfs: room for a run folder's small files, not for its model."""
+def tmpfs(tmp_path):
+    """``tmpfs(size)``: a new tmpfs of ``size`` (``400k``), unmounted after the test."""
     if os.geteuid() != 0:
         pytest.skip("a full disk needs a tmpfs mount, which needs root")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(disk)],
-        capture_output=True, check=False,
-    )  # fmt: skip
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield disk
-    finally:
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        disk = tmp_path / f"disk-{size}"
+        disk.mkdir()
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)],
+            capture_output=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
+        mounted.append(disk)
+        return disk
+
+    yield mount
+    for disk in mounted:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmpfs):
+    """A 400 KiB tmpfs: room for a run folder's small files, not for its model."""
+    return tmpfs("400k")
+
+
+def test_no_room_for_the_work_folder_leaves_no_lock_behind(tmpfs):
+    disk = tmpfs("4k")  # one page: the lock file fits, its settings.json does not
+    folder = RunFolder(disk / "out", settings={"seed": 0})
+    with pytest.raises(OSError, match="No space left") as caught, folder:
+        pass
+    assert caught.value.filename == str(disk / ".out.anykeras")
+    assert listing(disk) == {}  # no work folder, no lock: the next try starts clean
 
 
 def test_no_space_for_out_is_one_line_and_the_previous_run_is_intact(small_disk):

@@ -3,7 +3,10 @@
 The backend is chosen here, before Keras is imported (``--backend`` or the
 ``KERAS_BACKEND`` variable); the work itself is done by the library. Every argument
 is checked before any work starts: a bad one is reported in one line, exit status 2;
-a missing or damaged data file, or a training run that diverges, exit status 1.
+a missing or damaged data file, a file that cannot be read or written, or a training
+run that diverges, exit status 1. Every command runs inside one error boundary
+(`anykeras.cli.boundary`), so nothing reaches the user as a traceback unless
+``anykeras --debug`` asks for it.
 
     anykeras train --dataset imdb --style subclassed --backend torch --epochs 4 --out runs/x
     anykeras predict --model runs/x/model.keras --text "A moving, beautifully acted film."

@@ -20,7 +20,7 @@ from anykeras.cli.checks import MAX_TEXT_MIB, learning_rate, non_negative_int, p
 from anykeras.spec import BACKENDS, DATASETS, ROUTES, STYLES
 
 
-class OneLineParser(argparse.ArgumentParser):
+class _Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line (no usage block)."""
 
     def error(self, message: str) -> NoReturn:
@@ -42,7 +42,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def _add_command(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
-    """A subcommand's parser (a `OneLineParser`), whose ``--help`` shows each option's default."""
+    """A subcommand's parser (a `_Parser`), whose ``--help`` shows each option's default."""
     parser: argparse.ArgumentParser = sub.add_parser(
         name, help=help, formatter_class=_HelpFormatter
     )
@@ -51,9 +51,7 @@ def _add_command(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `anykeras` command."""
-    parser = OneLineParser(
-        prog="anykeras", description="The course's Keras 3 workflow, on any backend."
-    )
+    parser = _Parser(prog="anykeras", description="The course's Keras 3 workflow, on any backend.")
     parser.add_argument("--version", action="version", version=f"anykeras {__version__}")
     parser.add_argument(
         "--debug",
@@ -61,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="on an error, print its Python traceback too (as does ANYKERAS_DEBUG=1)",
     )
     sub = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
     # `golden` is parsed by anykeras.testing.golden; listed here for --help.
     _add_command(sub, "golden", "make golden files once; check them on every backend")

@@ -79,10 +79,13 @@ class RunFolder:
             self._finish_interrupted_publish()
             check_writable_folder(self.out, self.overwrite)  # again, now that we hold the lock
             self._prepare()
-        except BaseException:
+        except BaseException as error:
             if created and self.work.is_dir():
                 self._clear()  # a refusal (or a full disk) leaves no lock behind
             self.__exit__(None)  # let go of the lock: ``with`` calls no __exit__ here
+            if isinstance(error, OSError) and error.filename is None and error.errno:
+                # A write that failed midway (a full disk) names no file: name the folder.
+                raise OSError(error.errno, error.strerror, str(self.work)) from error
             raise
         return self
 

@@ -83,6 +83,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         # mkstemp makes the file private (0600); give it the mode any new file gets.
         tmp.chmod(0o666 & ~_umask())
         tmp.replace(path)  # atomic on POSIX: readers see the old file or the new one
+    except OSError as error:
+        if error.filename is not None or error.errno is None:
+            raise
+        # Written through a file object (Keras, NumPy): the error names no file. Say which.
+        raise OSError(error.errno, error.strerror, str(path)) from error
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -3,7 +3,10 @@
 The backend is chosen here, before Keras is imported (``--backend`` or the
 ``KERAS_BACKEND`` variable); the work itself is done by the library. Every argument
 is checked before any work starts: a bad one is reported in one line, exit status 2;
-a missing or damaged data file, or a training run that diverges, exit status 1.
+a missing or damaged data file, a file that cannot be read or written, or a training
+run that diverges, exit status 1. Every command runs inside one error boundary
+(`anykeras.cli.boundary`), so nothing reaches the user as a traceback unless
+``anykeras --debug`` asks for it.
 
     anykeras train --dataset imdb --style subclassed --backend torch --epochs 4 --out runs/x
     anykeras predict --model runs/x/model.keras --text "A moving, beautifully acted film."
@@ -26,8 +29,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from anykeras.cli.boundary import debug_asked, guarded
 from anykeras.cli.checks import UsageError, check_head, read_reviews
 from anykeras.cli.parser import backend_line, build_parser, default_backend, epoch_verbosity
+from anykeras.spec import BACKENDS
 
 __all__ = ["COMMANDS", "build_parser", "default_backend", "main", "select_backend"]
 
@@ -42,6 +47,7 @@ def select_backend(backend: str) -> None:
     where passive threads, which sleep instead, took 2.0 s (JAX and TensorFlow use
     their own thread pools, not OpenMP).
     """
+    check_backend_name(backend)
     if importlib.util.find_spec(backend) is None:
         raise UsageError(
             f"the {backend} backend is not installed in this environment: "
@@ -58,6 +64,19 @@ def select_backend(backend: str) -> None:
     os.environ["KERAS_BACKEND"] = backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def check_backend_name(backend: str) -> None:
+    """Raise `UsageError` unless ``backend`` (from ``$KERAS_BACKEND``, unchecked) is a backend.
+
+    Example:
+    >>> check_backend_name("torch")
+    """
+    if backend not in BACKENDS:
+        raise UsageError(
+            f"KERAS_BACKEND={backend!r} is no Keras backend; expected one of "
+            f"{', '.join(BACKENDS)} (or pass --backend)"
+        )
 
 
 def _recipe(args: argparse.Namespace) -> Any:
@@ -77,6 +96,11 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 def _load_model(path: Path) -> Any:
     from anykeras.saving import load_model
 
+    if path.exists() and not path.is_file():
+        raise UsageError(
+            f"--model {path} is not a regular file (a folder, a device or a pipe); give a "
+            "saved .keras file"
+        )
     if not path.is_file():
         raise UsageError(f"--model must be a saved .keras file; {path} does not exist")
     if not zipfile.is_zipfile(path):
@@ -102,10 +126,10 @@ def cmd_evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_predict(args: argparse.Namespace) -> dict[str, Any]:
     """Score raw reviews with a saved IMDB model."""
+    texts = read_reviews(args.text, args.file)  # before Keras is imported: a refusal is quick
     from anykeras.data import encoding, imdb
     from anykeras.training.recipes import get_recipe
 
-    texts = read_reviews(args.text, args.file)
     model = _load_model(args.model)
     spec = get_recipe("imdb").spec
     num_words = check_head(model, spec, f"{args.model}", "imdb", any_vocabulary=True)
@@ -167,59 +191,57 @@ COMMANDS = {
 }
 
 
-def _without_backend(argv: list[str]) -> int:
-    """``golden`` (make|check, with options of its own) and ``tutorial`` (copies files)."""
-    if argv[0] == "golden":
-        from anykeras.testing.golden import main as golden_main
-
-        return golden_main(argv[1:])
+def _tutorial(argv: list[str]) -> int:
+    """``anykeras tutorial``: copies files, so no backend is chosen."""
     from anykeras.cli.tutorial import cmd_tutorial
 
     try:
-        result = cmd_tutorial(build_parser().parse_args(argv))
+        args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed one line (or --help)
         return int(exit_.code or 0)
-    except (UsageError, OSError) as error:
-        print(f"anykeras tutorial: error: {error}", file=sys.stderr)
-        return 2 if isinstance(error, UsageError) else 1
-    print(json.dumps(result, indent=2))
+    print(json.dumps(cmd_tutorial(args), indent=2))
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `anykeras` command; returns the exit status.
 
+    Every failure is one line on stderr (see `anykeras.cli.boundary`); ``--debug``
+    before the command (or ``ANYKERAS_DEBUG=1``) prints its traceback too.
+
     Example:
     >>> main(["train", "--dataset", "cifar"])  # doctest: +SKIP
     anykeras train: error: argument --dataset: invalid choice: 'cifar' ...
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] in (["golden"], ["tutorial"]):  # no backend to choose
-        return _without_backend(argv)
+    debug, argv = debug_asked(list(sys.argv[1:] if argv is None else argv))
+    if argv[:1] == ["golden"]:  # make|check, with options of its own
+        return guarded("golden", lambda: _golden(argv[1:]), debug)
+    if argv[:1] == ["tutorial"]:  # no backend to choose
+        return guarded("tutorial", lambda: _tutorial(argv), debug)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # argparse has printed one line (or --help, --version)
         return int(exit_.code or 0)
+    return guarded(args.command, lambda: _run(args), debug)
+
+
+def _golden(argv: list[str]) -> int:
+    if "--backend" not in argv and os.environ.get("KERAS_BACKEND"):
+        check_backend_name(os.environ["KERAS_BACKEND"])  # before Keras is imported
+    from anykeras.testing.golden import main as golden_main
+
+    try:
+        return golden_main(argv)
+    except SystemExit as exit_:  # its parser's errors, --help
+        return exit_.code if isinstance(exit_.code, int) else 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command of ``args``; its errors reach `guarded`."""
     _show_what_runs(args.quiet, backend_line(args))
     args.verbose = epoch_verbosity(args)
-    try:
-        select_backend(args.backend)
-        from anykeras.data import DataFileError, DataNotFoundError, UntrustedFileError
-        from anykeras.training import DivergedError, RunFolderError
-
-        try:
-            result = COMMANDS[args.command](args)
-        except RunFolderError as error:
-            raise UsageError(str(error)) from None
-        except (DataNotFoundError, UntrustedFileError, DataFileError, DivergedError) as error:
-            print(f"anykeras {args.command}: error: {error}", file=sys.stderr)
-            return 1
-    except UsageError as error:
-        print(f"anykeras {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"anykeras {args.command}: interrupted", file=sys.stderr)
-        return 130
+    select_backend(args.backend)
+    result = COMMANDS[args.command](args)
     print(json.dumps(result, indent=2, allow_nan=False))
     return 0
 

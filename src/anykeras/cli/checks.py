@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_SEED = 2**32 - 1  # NumPy's and the backends' seeds are 32-bit
+MAX_TEXT_MIB = 16  # the largest text file read: a device or a pipe never ends
 
 
 class UsageError(Exception):
@@ -59,6 +60,38 @@ def learning_rate(text: str) -> float:
     return value
 
 
+def read_text(file: Path, option: str, limit: int = MAX_TEXT_MIB * 2**20) -> str:
+    """The UTF-8 text of ``file``: at most ``limit`` bytes, else a `UsageError`.
+
+    Devices and pipes (``/dev/zero``, a FIFO) are read with the same bound, so one that
+    never ends is refused instead of filling the memory.
+
+    Example:
+    >>> read_text(Path("/dev/zero"), "--file")
+    Traceback (most recent call last):
+    anykeras.cli.checks.UsageError: --file /dev/zero is larger than 16 MiB; give a smaller text file
+    """
+    try:
+        with file.open("rb") as handle:
+            raw = handle.read(limit + 1)
+    except IsADirectoryError:
+        raise UsageError(f"{option} {file} is a folder; give a text file") from None
+    except OSError as error:
+        raise UsageError(f"{option} {file} cannot be read: {error.strerror or error}") from None
+    if len(raw) > limit:
+        size = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit} bytes"
+        raise UsageError(f"{option} {file} is larger than {size}; give a smaller text file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise UsageError(f"{option} {file} is not UTF-8 text (line {line})") from None
+    if "\0" in text:  # valid UTF-8, but a binary file's
+        line = text[: text.index("\0")].count("\n") + 1
+        raise UsageError(f"{option} {file} is binary, not text (a NUL byte on line {line})")
+    return text
+
+
 def read_reviews(texts: list[str] | None, file: Path | None) -> list[str]:
     """The reviews of ``--text`` (each must hold a word) or ``--file`` (UTF-8, one a line)."""
     if file is None:
@@ -66,18 +99,7 @@ def read_reviews(texts: list[str] | None, file: Path | None) -> list[str]:
             if not text.strip():
                 raise UsageError(f"--text must hold at least one word. Received: {text!r}")
         return list(texts or [])
-    try:
-        raw = file.read_bytes()
-    except IsADirectoryError:
-        raise UsageError(f"--file {file} is a folder; give a text file") from None
-    except OSError as error:
-        raise UsageError(f"--file {file} cannot be read: {error.strerror or error}") from None
-    try:
-        content = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise UsageError(f"--file {file} is not UTF-8 text (line {line})") from None
-    reviews = [line for line in content.splitlines() if line.strip()]
+    reviews = [line for line in read_text(file, "--file").splitlines() if line.strip()]
     if not reviews:
         raise UsageError(f"--file {file} holds no review (every line is blank)")
     return reviews

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from anykeras import __version__
-from anykeras.cli.checks import learning_rate, non_negative_int, positive_int, seed
+from anykeras.cli.checks import MAX_TEXT_MIB, learning_rate, non_negative_int, positive_int, seed
 from anykeras.spec import BACKENDS, DATASETS, ROUTES, STYLES
 
 
@@ -24,6 +24,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line (no usage block)."""
 
     def error(self, message: str) -> NoReturn:
+        """Print ``message`` in one line and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -52,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `anykeras` command."""
     parser = _Parser(prog="anykeras", description="The course's Keras 3 workflow, on any backend.")
     parser.add_argument("--version", action="version", version=f"anykeras {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an error, print its Python traceback too (as does ANYKERAS_DEBUG=1)",
+    )
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
@@ -216,7 +222,11 @@ def _add_predict(sub: Any) -> argparse.ArgumentParser:
     )
     source = predict.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", action="append", help="a review (repeat for several)")
-    source.add_argument("--file", type=Path, help="a UTF-8 text file, one review per line")
+    source.add_argument(
+        "--file",
+        type=Path,
+        help=f"a UTF-8 text file, one review per line, at most {MAX_TEXT_MIB} MiB",
+    )
     return predict
 
 

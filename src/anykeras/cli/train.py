@@ -52,6 +52,9 @@ def as_options(message: str) -> str:
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
     """`anykeras.train_and_evaluate` of the options' `RunConfig`, into ``--out``."""
+    from anykeras.training.run_folder import check_writable_folder
+
+    check_writable_folder(args.out, args.overwrite)  # before Keras loads: a refusal is quick
     from anykeras.run import train_and_evaluate
     from anykeras.training.plots import plotting_available
     from anykeras.training.run_conflicts import RunConfigError
@@ -69,14 +72,14 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
 def sweep(args: argparse.Namespace) -> dict[str, Any]:
     """The course's further experiments: every variant checked, then the folder, then trained."""
+    out: Path = args.out
+    check_output_folder(out)  # before Keras loads: a refusal is quick
     from anykeras.saving import save_atomically, write_json_atomically
     from anykeras.training.plots import plot_curves
     from anykeras.training.sweep import run_sweep, sweep_configs, sweep_table
 
     base = run_config(args, ("quick", "style", "epochs", "verbose"))
     variants = sweep_configs(base.replace(route="plain"))
-    out: Path = args.out
-    check_output_folder(out)
     rows = run_sweep(variants)
     table = sweep_table(rows)
     save_atomically(out / "sweep.md", lambda tmp: tmp.write_text(table + "\n", encoding="utf-8"))
@@ -89,7 +92,16 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def check_output_folder(out: Path) -> None:
-    """Raise `UsageError` unless files can be written into the folder ``out``."""
+    """Raise `UsageError` unless files can be written into the folder ``out``.
+
+    A symbolic link is followed to its folder; a dangling one is refused.
+    """
+    from anykeras.training.run_folder import RunFolderError, follow_link
+
+    try:
+        out = follow_link(out)
+    except RunFolderError as error:
+        raise UsageError(str(error)) from None
     parent = out
     while not parent.exists():
         parent = parent.parent

@@ -34,7 +34,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
@@ -214,12 +214,20 @@ def _read_input(path: str) -> Any:
     return np.load(path, allow_pickle=False)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse with its errors on one line, as the `anykeras` command's (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` in one line; exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="anykeras golden", description="Make golden files once; check them on every backend."
     )
     parser.add_argument("--backend", help="the Keras backend (default: $KERAS_BACKEND)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     make = sub.add_parser("make", help="build the model here and write its golden files")
     make.add_argument("model_fn", help="module:function or path/file.py:function")
     make.add_argument("folder", type=Path)

@@ -62,7 +62,7 @@ class RunFolder:
         resume: bool = False,
         settings: dict[str, Any] | None = None,
     ) -> None:
-        self.out = Path(out)
+        self.out = follow_link(Path(out))  # a link's target gets the run, as with cp
         self.work = self.out.parent / f".{self.out.name}.anykeras"
         self.stage = self.work / "stage"
         self.backup = self.work / "backup"
@@ -73,13 +73,19 @@ class RunFolder:
 
     def __enter__(self) -> RunFolder:
         check_writable_folder(self.out, self.overwrite)
-        self._take_lock()
+        created = not self.work.exists()
         try:
+            self._take_lock()
             self._finish_interrupted_publish()
             check_writable_folder(self.out, self.overwrite)  # again, now that we hold the lock
             self._prepare()
-        except BaseException:
+        except BaseException as error:
+            if created and self.work.is_dir():
+                self._clear()  # a refusal (or a full disk) leaves no lock behind
             self.__exit__(None)  # let go of the lock: ``with`` calls no __exit__ here
+            if isinstance(error, OSError) and error.filename is None and error.errno:
+                # A write that failed midway (a full disk) names no file: name the folder.
+                raise OSError(error.errno, error.strerror, str(self.work)) from error
             raise
         return self
 
@@ -165,8 +171,15 @@ def check_writable_folder(out: Path, overwrite: bool = False) -> None:
     """Raise `RunFolderError` unless a run can publish into ``out``.
 
     ``out`` may be missing (its parent is made), an empty folder, or, with
-    ``overwrite``, a finished run's folder. Anything else is refused before any work.
+    ``overwrite``, a finished run's folder; a symbolic link is followed to its folder.
+    Anything else is refused before any work, and the refusal writes nothing.
     """
+    if out.name in ("", ".", "..") or Path.cwd().resolve().is_relative_to(out.resolve()):
+        raise RunFolderError(
+            f"--out {out} is the current folder or holds it; name a folder of its own, such "
+            "as --out runs/x (its work folder is made beside it)"
+        )
+    out = follow_link(out)
     if out.exists() and not out.is_dir():
         raise RunFolderError(f"--out {out} is a file; give a folder")
     if out.is_dir():
@@ -187,6 +200,27 @@ def check_writable_folder(out: Path, overwrite: bool = False) -> None:
         raise RunFolderError(f"--out {out} lies below {parent}, which is a file")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise RunFolderError(f"cannot write to {parent}: permission denied")
+
+
+def follow_link(out: Path) -> Path:
+    """``out``, or the path its symbolic link leads to; a dangling link is refused.
+
+    The run goes into the link's target, as ``cp`` and ``rsync`` write into it; the
+    link itself is never replaced.
+
+    Example:
+    >>> follow_link(Path("runs/x"))
+    PosixPath('runs/x')
+    """
+    if not out.is_symlink():
+        return out
+    target = out.resolve()
+    if not target.exists():
+        raise RunFolderError(
+            f"--out {out} is a symbolic link to {target}, which does not exist; create "
+            f"{target} or give another --out"
+        )
+    return target
 
 
 def _remove(path: Path) -> None:

@@ -7,7 +7,8 @@ resumed run trains on other batches and reports only the epochs after the restar
 epoch: every model variable, every optimizer variable (its step count and slots), the
 epoch count and the history so far. With anykeras's seeded epoch order
 (`anykeras.training.batches`), a run resumed from it trains exactly as one never
-stopped. A file that cannot be read is reported in one line and the phase starts over.
+stopped. A backup that cannot be used (cut short, random bytes, a folder) is reported in one
+line (`anykeras.training.work_repair`) and the phase starts over.
 
 Example:
 >>> import tempfile
@@ -20,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import json
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import keras
 import numpy as np
 
 from anykeras.saving import save_atomically
+from anykeras.training.work_repair import check_shape, damaged
 
 _META = "__meta__"
 
@@ -61,7 +62,9 @@ class PhaseBackup(keras.callbacks.Callback):
         Returns:
             The number of epochs already done (0 without a usable backup).
         """
-        if not self.path.is_file():
+        # A folder of backups that is a file, a backup that is a folder: one line, start over.
+        check_shape(self.path.parent, folder=True)
+        if not check_shape(self.path, folder=False) or not self.path.exists():
             return 0
         try:
             state = _read(self.path)
@@ -70,13 +73,8 @@ class PhaseBackup(keras.callbacks.Callback):
             if not optimizer.built:
                 optimizer.build(model.trainable_variables)
             _assign(optimizer.variables, state["optimizer"], "optimizer")
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
-            print(
-                f"anykeras: the backup {self.path} cannot be used ({error}); "
-                "starting this phase over",
-                file=sys.stderr,
-            )
-            self.path.unlink(missing_ok=True)
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as error:
+            damaged(self.path, f"cannot be used as a backup ({error})")
             return 0
         self.epochs_done, self.history = state["epochs"], state["history"]
         return self.epochs_done
@@ -100,6 +98,8 @@ def _write(path: Path, meta: str, arrays: dict[str, np.ndarray]) -> None:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    if not zipfile.is_zipfile(path):  # np.load would take other bytes for a pickle
+        raise ValueError("not an .npz archive")
     with np.load(path, allow_pickle=False) as stored:
         meta = json.loads(str(stored[_META]))
         return {

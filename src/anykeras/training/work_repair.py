@@ -29,13 +29,14 @@ False
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from anykeras.saving import json_type, read_json
 
 LOG = logging.getLogger("anykeras")
 
@@ -114,24 +115,17 @@ def _read_checked(path: Path, problem_of: Callable[[Any], str | None], redo: str
     """The JSON in ``path`` if ``problem_of`` finds none; else report, remove: None."""
     if not check_shape(path, folder=False, redo=redo) or not path.exists():
         return None
-    value, problem = _read_json(path)
-    if problem is None:
+    problem: str | None
+    try:
+        value = read_json(path)
+    except ValueError as error:
+        value, problem = None, str(error)
+    else:
         problem = problem_of(value)
     if problem is not None:
         damaged(path, problem, redo)
         return None
     return value
-
-
-def _read_json(path: Path) -> tuple[Any, str | None]:
-    try:
-        return json.loads(path.read_bytes().decode("utf-8")), None
-    except UnicodeDecodeError:
-        return None, "is not UTF-8 text"
-    except ValueError as error:
-        return None, f"is not JSON ({error})"
-    except OSError as error:
-        return None, f"cannot be read ({error.strerror or error})"
 
 
 def _history_problem(value: Any) -> str | None:
@@ -154,12 +148,6 @@ def _object_problem(value: Any) -> str | None:
     if isinstance(value, dict):
         return None
     return f"holds a JSON {json_type(value)} where an object belongs"
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of ``value``'s type: ``json_type([1]) == "array"``."""
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), "number")
 
 
 def _is_number(value: Any) -> bool:

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -95,72 +96,97 @@ def edit(folder: Path, **changes: object) -> None:
     (folder / "golden.json").write_text(json.dumps(manifest))
 
 
-def cut_short(path: Path) -> str:
-    data = path.read_bytes()[:20]
-    path.write_bytes(data)
-    return f"is not JSON ({json_error(data)})"
+# Each damage to a golden folder, as a function that makes it and returns the line
+# that follows "error: ".
+DAMAGE: dict[str, Callable[[Path], str]] = {}
 
 
-# Each damage: what it does to the folder, and the line that follows "error: ".
-DAMAGE = {
-    "random bytes": lambda f: (
-        (f / "golden.json").write_bytes(bytes(range(255, 0, -1)))
-        and f"{f}/golden.json: is not UTF-8 text"
-    ),
-    "cut short": lambda f: f"{f}/golden.json: {cut_short(f / 'golden.json')}",
-    "of the wrong type": lambda f: (
-        (f / "golden.json").write_text("[1, 2]")
-        and f"{f}/golden.json: holds a JSON array where an object belongs"
-    ),
-    "missing a key": lambda f: (
-        edit(f, outputs=None)
-        or f"{f}/golden.json: key 'outputs' is missing; make the golden files again"
-    ),
-    "a key of the wrong type": lambda f: (
-        edit(f, x=3) or f"{f}/golden.json: key 'x' holds a JSON number; expected string or object"
-    ),
-    "a missing array": lambda f: (
-        (f / "outputs.0.npy").unlink()
-        or f"{f}/golden.json: key 'outputs' names outputs.0.npy, which is missing from {f}"
-    ),
-    "a damaged array": lambda f: (
-        (f / "x.npy").write_bytes(b"\x93NUMPY nonsense")
-        and f"{f}/golden.json: key 'x': {f}/x.npy is not a .npy array ({npy_error(f / 'x.npy')})"
-    ),
-    "a damaged model file": lambda f: (
-        (f / "model.keras").write_bytes(b"not a zip")
-        and f"{f}/model.keras: is not a .keras model file (File is not a zip file)"
-    ),
-    "a path with ..": lambda f: (
-        edit(f, x="../x.npy")
-        or f"{f}/golden.json: key 'x' names ../x.npy, outside {f}; golden files name only "
-        "files in their folder"
-    ),
-    "an absolute path": lambda f: (
-        edit(f, y={"list": ["/etc/hostname"]})
-        or f"{f}/golden.json: key 'y' names /etc/hostname, outside {f}; golden files name only "
-        "files in their folder"
-    ),
-    "a link leading out": lambda f: (
-        link_out(f)
-        or f"{f}/golden.json: key 'x' names x.npy, a link to {f.parent / 'elsewhere.npy'} "
-        f"outside {f}; golden files name only files in their folder"
-    ),
-}
+def damage(name: str) -> Callable[[Callable[[Path], str]], Callable[[Path], str]]:
+    def register(make: Callable[[Path], str]) -> Callable[[Path], str]:
+        DAMAGE[name] = make
+        return make
+
+    return register
 
 
-def npy_error(path: Path) -> str:
-    try:
+OUTSIDE = "golden files name only files in their folder"
+
+
+@damage("random bytes")
+def random_bytes(folder: Path) -> str:
+    (folder / "golden.json").write_bytes(bytes(range(255, 0, -1)))
+    return f"{folder}/golden.json: is not UTF-8 text"
+
+
+@damage("cut short")
+def cut_short(folder: Path) -> str:
+    data = (folder / "golden.json").read_bytes()[:20]
+    (folder / "golden.json").write_bytes(data)
+    return f"{folder}/golden.json: is not JSON ({json_error(data)})"
+
+
+@damage("of the wrong type")
+def wrong_type(folder: Path) -> str:
+    (folder / "golden.json").write_text("[1, 2]")
+    return f"{folder}/golden.json: holds a JSON array where an object belongs"
+
+
+@damage("missing a key")
+def missing_key(folder: Path) -> str:
+    edit(folder, outputs=None)
+    return f"{folder}/golden.json: key 'outputs' is missing; make the golden files again"
+
+
+@damage("a key of the wrong type")
+def key_of_wrong_type(folder: Path) -> str:
+    edit(folder, x=3)
+    return f"{folder}/golden.json: key 'x' holds a JSON number; expected string or object"
+
+
+@damage("a missing array")
+def missing_array(folder: Path) -> str:
+    (folder / "outputs.0.npy").unlink()
+    return (
+        f"{folder}/golden.json: key 'outputs' names outputs.0.npy, which is missing from {folder}"
+    )
+
+
+@damage("a damaged array")
+def damaged_array(folder: Path) -> str:
+    path = folder / "x.npy"
+    path.write_bytes(b"\x93NUMPY nonsense")
+    try:  # numpy's own words, quoted in the line
         np.load(path, allow_pickle=False)
     except ValueError as error:
-        return str(error)
-    raise AssertionError(path)
+        numpy_says = str(error)
+    return f"{folder}/golden.json: key 'x': {path} is not a .npy array ({numpy_says})"
 
 
-def link_out(folder: Path) -> None:
+@damage("a damaged model file")
+def damaged_model(folder: Path) -> str:
+    (folder / "model.keras").write_bytes(b"not a zip")
+    return f"{folder}/model.keras: is not a .keras model file (File is not a zip file)"
+
+
+@damage("a path with ..")
+def dot_dot(folder: Path) -> str:
+    edit(folder, x="../x.npy")
+    return f"{folder}/golden.json: key 'x' names ../x.npy, outside {folder}; {OUTSIDE}"
+
+
+@damage("an absolute path")
+def absolute(folder: Path) -> str:
+    edit(folder, y={"list": ["/etc/hostname"]})
+    return f"{folder}/golden.json: key 'y' names /etc/hostname, outside {folder}; {OUTSIDE}"
+
+
+@damage("a link leading out")
+def link_out(folder: Path) -> str:
     outside = folder.parent / "elsewhere.npy"
     shutil.move(folder / "x.npy", outside)
     (folder / "x.npy").symlink_to(outside)
+    link = f"a link to {outside} outside {folder}"
+    return f"{folder}/golden.json: key 'x' names x.npy, {link}; {OUTSIDE}"
 
 
 @pytest.mark.parametrize("damage", DAMAGE)

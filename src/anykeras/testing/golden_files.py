@@ -83,7 +83,15 @@ def load_layout(folder: str | Path, key: str, layout: Any) -> Any:
 
 
 def inside(folder: Path, name: str, where: str) -> Path:
-    """``folder / name``, a file inside ``folder``; else `GoldenFileError` saying why."""
+    """``folder / name``, a file inside ``folder``; else `GoldenFileError` saying why.
+
+    Example:
+    >>> inside(Path("golden"), "../secret.npy", "golden/golden.json: key 'x'")
+    Traceback (most recent call last):
+    ...
+    anykeras.testing.golden_files.GoldenFileError: golden/golden.json: key 'x' names \
+../secret.npy, outside golden; golden files name only files in their folder
+    """
     path = folder / name
     if Path(name).is_absolute() or ".." in Path(name).parts:
         raise GoldenFileError(

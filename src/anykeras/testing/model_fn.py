@@ -70,6 +70,15 @@ def expect_model(value: Any, what: str = "") -> keras.Model:
 def build_model(model_fn: str | Callable[..., Any]) -> keras.Model:
     """Call the function ``model_fn`` names; its model, or `ModelBuildError` in one line.
 
+    Example:
+    >>> build_model("anykeras.testing.golden:_example_model").count_params()
+    4
+    >>> build_model("anykeras.spec:_nothing_here")
+    Traceback (most recent call last):
+    ...
+    anykeras.testing.model_fn.ModelFnError: model_fn anykeras.spec:_nothing_here: \
+anykeras.spec has no '_nothing_here'
+
     Raises:
         ModelFnError: ``model_fn`` names no function (`resolve`).
         ModelBuildError: The function raised, or returned what is not a Keras model.

@@ -67,7 +67,15 @@ def _shape_problem(path: Path, folder: bool) -> str | None:
 
 
 def check_shape(path: Path, folder: bool, redo: str = "starting this phase over") -> bool:
-    """Whether ``path`` is absent or the folder (or file) it must be; else report, remove it."""
+    """Whether ``path`` is absent or the folder (or file) it must be; else report, remove it.
+
+    Example:
+    >>> import tempfile
+    >>> backup = Path(tempfile.mkdtemp()) / "backup"
+    >>> _ = backup.write_text("a file")
+    >>> check_shape(backup, folder=True), backup.exists()  # logged, removed
+    (False, False)
+    """
     problem = _shape_problem(path, folder)
     if problem is not None:
         damaged(path, problem, redo)
@@ -83,6 +91,15 @@ def repair_before_lock(work: Path) -> None:
 def repair(work: Path) -> None:
     """Check the shape of each entry a resumed run reads; remove each damaged one.
 
+    Example:
+    >>> import tempfile
+    >>> work = Path(tempfile.mkdtemp())
+    >>> (work / "backup").mkdir()
+    >>> (work / "backup" / "validation.npz").mkdir()  # a folder where a backup belongs
+    >>> repair(work)
+    >>> list((work / "backup").iterdir())
+    []
+
     The content of each file is checked where it is read: `read_settings`,
     `read_history` and `anykeras.training.resume.PhaseBackup.restore`.
     """
@@ -95,7 +112,15 @@ def repair(work: Path) -> None:
 
 
 def read_settings(path: Path) -> dict[str, Any] | None:
-    """The settings ``path`` holds; None without the file, or (reported) when damaged."""
+    """The settings ``path`` holds; None without the file, or (reported) when damaged.
+
+    Example:
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "settings.json"
+    >>> _ = path.write_text('{"seed": 3}')
+    >>> read_settings(path)
+    {'seed': 3}
+    """
     value: dict[str, Any] | None = _read_checked(path, _object_problem, "starting the run over")
     return value
 

@@ -206,6 +206,28 @@ def cut_short(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
 
 
+def rewrite_backup(path: Path, **changes: Any) -> None:
+    """Rewrite the backup ``path`` with ``changes`` to its arrays (None drops one)."""
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    for name, value in changes.items():
+        if value is None:
+            del arrays[name]
+        else:
+            arrays[name] = value
+    with path.open("wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def without_optimizer(path: Path) -> str:
+    """Drop the optimizer's variables from the backup ``path``: a valid archive, not usable."""
+    with np.load(path, allow_pickle=False) as stored:
+        names = [name for name in stored.files if name.startswith("optimizer_")]
+    rewrite_backup(path, **dict.fromkeys(names))
+    where = f"where this run has {len(names)}"
+    return f"cannot be used as a backup (it holds 0 optimizer variables {where})"
+
+
 def json_error(data: bytes) -> str:
     try:
         json.loads(data.decode())
@@ -225,6 +247,14 @@ DAMAGE = {
     "backup random bytes": ("interrupted", "backup/validation.npz",
                             lambda p: p.write_bytes(b"not a backup" * 100),
                             "cannot be used as a backup (not an .npz archive)", PHASE),
+    "backup meta of the wrong type": ("interrupted", "backup/validation.npz",
+                                      lambda p: rewrite_backup(p, __meta__=np.array("[2]")),
+                                      "cannot be used as a backup (list indices must be "
+                                      "integers or slices, not str)", PHASE),
+    # The model's variables fit, the optimizer's do not: none is changed, so the phase
+    # starts over from the fresh model, not from the backup's weights.
+    "backup without the optimizer": ("interrupted", "backup/validation.npz",
+                                     without_optimizer, None, PHASE),
     "settings cut short": ("interrupted", "settings.json", cut_short, None,
                            "starting the run over"),
     "settings of the wrong type": ("interrupted", "settings.json",
@@ -268,9 +298,9 @@ def test_a_damaged_work_folder_is_reported_in_one_line_and_its_phase_starts_over
     base, entry, damage, problem, redo = DAMAGE[shape]
     out = copy_of(request.getfixturevalue(base), tmp_path)
     path = work_folder(out) / entry if entry else work_folder(out)
-    damage(path)
+    found = damage(path)  # what the line says, where the damage decides it
     if problem is None:  # cut short: the line quotes the JSON reader's own words
-        problem = f"is not JSON ({json_error(path.read_bytes())})"
+        problem = found or f"is not JSON ({json_error(path.read_bytes())})"
     code, stdout, stderr = run(train_args(out))
     assert (code, stderr) == (0, "")
     warnings = [line for line in stdout.splitlines() if ": damaged work folder: " in line]

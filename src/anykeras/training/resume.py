@@ -68,14 +68,20 @@ class PhaseBackup(keras.callbacks.Callback):
             return 0
         try:
             state = _read(self.path)
-            _assign(model.variables, state["model"], "model")
             optimizer = model.optimizer
             if not optimizer.built:
                 optimizer.build(model.trainable_variables)
-            _assign(optimizer.variables, state["optimizer"], "optimizer")
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as error:
+            pairs = [(model.variables, state["model"], "model"),
+                     (optimizer.variables, state["optimizer"], "optimizer")]  # fmt: skip
+            for variables, values, what in pairs:  # all checked before any is changed
+                _check(variables, values, what)
+        except (OSError, ValueError, LookupError, TypeError, AttributeError, zipfile.BadZipFile,
+                EOFError) as error:  # fmt: skip
             damaged(self.path, f"cannot be used as a backup ({error})")
             return 0
+        for variables, values, _ in pairs:
+            for variable, value in zip(variables, values, strict=True):
+                variable.assign(value)
         self.epochs_done, self.history = state["epochs"], state["history"]
         return self.epochs_done
 
@@ -115,7 +121,7 @@ def _numbered(stored: Any, prefix: str) -> list[np.ndarray]:
     return [stored[f"{prefix}_{i}"] for i in range(count)]
 
 
-def _assign(variables: list[Any], values: list[np.ndarray], what: str) -> None:
+def _check(variables: list[Any], values: list[np.ndarray], what: str) -> None:
     if len(variables) != len(values):
         raise ValueError(
             f"it holds {len(values)} {what} variables where this run has {len(variables)}"
@@ -126,5 +132,3 @@ def _assign(variables: list[Any], values: list[np.ndarray], what: str) -> None:
                 f"a {what} variable of shape {value.shape} where this run has "
                 f"{tuple(variable.shape)}"
             )
-    for variable, value in zip(variables, values, strict=True):
-        variable.assign(value)

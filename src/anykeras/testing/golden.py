@@ -192,7 +192,7 @@ def check_golden(folder: str | Path, atol: float = 1e-5, step_atol: float = 1e-4
     if not (folder / MANIFEST).exists():
         raise FileNotFoundError(f"{folder} holds no golden files ({MANIFEST}): run make first")
     manifest = read_manifest(folder)  # every file is checked before Keras loads
-    arrays = {key: load_layout(folder, key, manifest[key]) if manifest[key] else None
+    arrays = {key: None if manifest[key] is None else load_layout(folder, key, manifest[key])
               for key in ("x", "outputs", "y", "step")}  # fmt: skip
     model_path = model_file(folder)
     import keras

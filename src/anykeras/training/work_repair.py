@@ -29,7 +29,6 @@ False
 
 from __future__ import annotations
 
-import logging
 import math
 import shutil
 from collections.abc import Callable
@@ -37,8 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from anykeras.saving import json_type, read_json
-
-LOG = logging.getLogger("anykeras")
+from anykeras.training.progress import LOG
 
 
 def damaged(path: Path, problem: str, redo: str = "starting this phase over") -> None:

@@ -87,7 +87,7 @@ def assert_save_reload(
             says what to fix and lists every serialization problem of the model), or
             the reloaded model differs.
     """
-    problems = config_problems(model)  # all of them: Keras stops at the first
+    problems = config_problems(expect_model(model, "the model to save"))  # all: Keras stops at one
     try:
         save_for_checking(model, path)
         reloaded = load_for_checking(path)

@@ -26,6 +26,7 @@ import pytest
 from anykeras.cli import main
 from anykeras.training.resume import PhaseBackup
 from anykeras.training.run_folder import RunFolder, RunFolderError
+from anykeras.training.work_repair import remove
 
 BACKEND = keras.backend.backend()
 FAULTS = Path(__file__).with_name("faults.py")
@@ -179,20 +180,148 @@ def test_a_run_killed_at_every_stage_finishes_as_if_never_interrupted(uninterrup
     assert list(out.parent.iterdir()) == [out]  # the work folder is gone
 
 
-def test_a_damaged_backup_is_reported_in_one_line_and_its_phase_starts_over(
-    uninterrupted, interrupted, tmp_path
+@pytest.fixture(scope="module")
+def between_phases(tmp_path_factory) -> Path:
+    """The work folder of the same command killed once validation.json was written."""
+    root = tmp_path_factory.mktemp("between")
+    out = root / "run"
+    killed = run_with_fault("between-phases", train_args(out), root / "log.jsonl")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (work_folder(out) / "validation.json").is_file()
+    return work_folder(out)
+
+
+def as_folder(path: Path) -> None:
+    remove(path)
+    path.mkdir()
+    (path / "stray").write_text("x")
+
+
+def as_file(path: Path) -> None:
+    remove(path)
+    path.write_bytes(b"not a folder")
+
+
+def cut_short(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+def rewrite_backup(path: Path, **changes: Any) -> None:
+    """Rewrite the backup ``path`` with ``changes`` to its arrays (None drops one)."""
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    for name, value in changes.items():
+        if value is None:
+            del arrays[name]
+        else:
+            arrays[name] = value
+    with path.open("wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def without_optimizer(path: Path) -> str:
+    """Drop the optimizer's variables from the backup ``path``: a valid archive, not usable."""
+    with np.load(path, allow_pickle=False) as stored:
+        names = [name for name in stored.files if name.startswith("optimizer_")]
+    rewrite_backup(path, **dict.fromkeys(names))
+    where = f"where this run has {len(names)}"
+    return f"cannot be used as a backup (it holds 0 optimizer variables {where})"
+
+
+def json_error(data: bytes) -> str:
+    try:
+        json.loads(data.decode())
+    except ValueError as error:
+        return str(error)
+    raise AssertionError(data)
+
+
+# Each shape of damage to what a killed run left: (the work folder it starts from, the
+# entry, how it is damaged, what the line says is wrong with it, what happens next).
+PHASE = "starting this phase over"
+DAMAGE = {
+    "backup file a folder": ("interrupted", "backup/validation.npz", as_folder,
+                             "is a folder where a file belongs", PHASE),
+    "backup folder a file": ("interrupted", "backup", as_file,
+                             "is a file where a folder belongs", PHASE),
+    "backup random bytes": ("interrupted", "backup/validation.npz",
+                            lambda p: p.write_bytes(b"not a backup" * 100),
+                            "cannot be used as a backup (not an .npz archive)", PHASE),
+    "backup meta of the wrong type": ("interrupted", "backup/validation.npz",
+                                      lambda p: rewrite_backup(p, __meta__=np.array("[2]")),
+                                      "cannot be used as a backup (list indices must be "
+                                      "integers or slices, not str)", PHASE),
+    # The model's variables fit, the optimizer's do not: none is changed, so the phase
+    # starts over from the fresh model, not from the backup's weights.
+    "backup without the optimizer": ("interrupted", "backup/validation.npz",
+                                     without_optimizer, None, PHASE),
+    "settings cut short": ("interrupted", "settings.json", cut_short, None,
+                           "starting the run over"),
+    "settings of the wrong type": ("interrupted", "settings.json",
+                                   lambda p: p.write_text('["seed", 3]'),
+                                   "holds a JSON array where an object belongs",
+                                   "starting the run over"),
+    "stage a file": ("interrupted", "stage", as_file, "is a file where a folder belongs",
+                     "making it again"),
+    "lock a folder": ("interrupted", "lock", as_folder, "is a folder where a file belongs",
+                      "making a new one"),
+    "work folder a file": ("interrupted", "", as_file, "is a file where a folder belongs",
+                           "starting the run over"),
+    "replaced a file": ("interrupted", "replaced", as_file,
+                        "is a file where a folder belongs", "carrying on"),
+    "history cut short": ("between_phases", "validation.json", cut_short, None,
+                          "starting the validation run over"),
+    "history random bytes": ("between_phases", "validation.json",
+                             lambda p: p.write_bytes(bytes(range(255, 0, -1))),
+                             "is not UTF-8 text", "starting the validation run over"),
+    "history of the wrong type": ("between_phases", "validation.json",
+                                  lambda p: p.write_text("[0.5, 0.4]"),
+                                  "holds a JSON array where an object belongs",
+                                  "starting the validation run over"),
+    "history without val_loss": ("between_phases", "validation.json",
+                                 lambda p: p.write_text('{"loss": [0.5]}'),
+                                 "has no 'val_loss' key (keys: ['loss'])",
+                                 "starting the validation run over"),
+    "history of strings": ("between_phases", "validation.json",
+                           lambda p: p.write_text('{"loss": ["a"], "val_loss": [0.5]}'),
+                           "key 'loss' is not a list of numbers",
+                           "starting the validation run over"),
+    "history a folder": ("between_phases", "validation.json", as_folder,
+                         "is a folder where a file belongs", "starting the validation run over"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", DAMAGE)
+def test_a_damaged_work_folder_is_reported_in_one_line_and_its_phase_starts_over(
+    shape, uninterrupted, request, tmp_path
 ):
-    out = copy_of(interrupted, tmp_path)
-    backup = work_folder(out) / "backup" / "validation.npz"
-    backup.write_bytes(b"not a backup" * 100)
-    code, _, stderr = run(train_args(out))
-    assert code == 0, stderr
-    assert len(stderr.splitlines()) == 1, stderr
-    assert str(backup) in stderr
-    assert stderr.startswith("anykeras: the backup ")
-    assert stderr.rstrip().endswith("; starting this phase over")
+    base, entry, damage, problem, redo = DAMAGE[shape]
+    out = copy_of(request.getfixturevalue(base), tmp_path)
+    path = work_folder(out) / entry if entry else work_folder(out)
+    found = damage(path)  # what the line says, where the damage decides it
+    if problem is None:  # cut short: the line quotes the JSON reader's own words
+        problem = found or f"is not JSON ({json_error(path.read_bytes())})"
+    code, stdout, stderr = run(train_args(out))
+    assert (code, stderr) == (0, "")
+    warnings = [line for line in stdout.splitlines() if ": damaged work folder: " in line]
+    assert warnings == [f"anykeras: damaged work folder: {path} {problem}; removed it, {redo}"]
     assert_same_run(out, uninterrupted)
-    assert list(tmp_path.iterdir()) == [out]
+    assert list(tmp_path.iterdir()) == [out]  # the work folder is gone
+
+
+def test_fit_with_a_damaged_backup_dir_says_so_and_trains_from_the_start(tmp_path, caplog):
+    weights, history = fit_tiny(None)
+    backup = tmp_path / "backup"
+    backup.write_text("a file where the backups belong")
+    with caplog.at_level("WARNING", logger="anykeras"):
+        resumed_weights, resumed_history = fit_tiny(str(backup))
+    assert caplog.messages == [
+        f"damaged work folder: {backup} is a file where a folder belongs; removed it, {PHASE}"
+    ]
+    assert resumed_history == history
+    for got, want in zip(resumed_weights, weights, strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    assert list(backup.iterdir()) == []
 
 
 def test_a_rerun_with_other_settings_starts_over_instead_of_mixing(

@@ -110,6 +110,30 @@ def write_json_atomically(path: str | Path, data: Any) -> Path:
     return Path(path)
 
 
+JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean",
+              type(None): "null", int: "number", float: "number"}  # fmt: skip
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of ``value``'s type: ``json_type([1]) == "array"``."""
+    return JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def read_json(path: str | Path) -> Any:
+    """The JSON in ``path``; `ValueError` saying what is wrong (``is not JSON (...)``).
+
+    The message fits after the file's name: ``f"{path} {error}"``.
+    """
+    try:
+        return json.loads(Path(path).read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("is not UTF-8 text") from None
+    except ValueError as error:
+        raise ValueError(f"is not JSON ({error})") from None
+    except OSError as error:
+        raise ValueError(f"cannot be read ({error.strerror or error})") from None
+
+
 def save_atomically(path: str | Path, save: Callable[[Path], Any]) -> Path:
     """Call ``save(tmp_path)`` and move the result to ``path`` only if it succeeded.
 

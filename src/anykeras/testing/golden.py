@@ -38,29 +38,43 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from anykeras.testing.arrays import flatten, largest_diff, load_arrays, save_arrays
+from anykeras.testing.arrays import flatten, largest_diff, save_arrays
+from anykeras.testing.golden_files import (
+    MANIFEST,
+    MODEL,
+    GoldenFileError,
+    load_layout,
+    model_file,
+    read_manifest,
+)
 from anykeras.testing.margins import Margins, largest
-from anykeras.testing.model_fn import describe, import_module, resolve
+from anykeras.testing.model_fn import (
+    ModelBuildError,
+    ModelFnError,
+    build_model,
+    describe,
+    expect_model,
+    import_module,
+)
 from anykeras.testing.optimizer_steps import (
     first_difference,
     one_step,
     quiet_random_layers,
     weight_names,
 )
+from anykeras.testing.save_reload import load_for_checking
 
 if TYPE_CHECKING:
     import keras
 
 __all__ = ["assert_one_step", "assert_outputs", "check_golden", "main", "make_golden"]
 
-MANIFEST = "golden.json"
-MODEL = "model.keras"
-
 
 def assert_outputs(model: keras.Model, x: Any, expected: Any, atol: float = 1e-5) -> float:
     """Assert ``model``'s outputs on ``x`` match ``expected``; return the largest difference."""
     from anykeras.testing.same_model import outputs_of
 
+    expect_model(model, "assert_outputs")
     got, want = outputs_of(model, x), [np.asarray(a) for a in flatten(expected)]
     assert [a.shape for a in got] == [a.shape for a in want], (
         f"output shapes {[a.shape for a in got]}, expected {[a.shape for a in want]}"
@@ -87,7 +101,7 @@ def assert_one_step(
     Returns:
         The weights after the step.
     """
-    with quiet_random_layers(model):
+    with quiet_random_layers(expect_model(model, "assert_one_step")):
         got = one_step(model, x, y, compile)
     worst = first_difference(got, list(expected), atol)
     if worst is not None:
@@ -123,16 +137,16 @@ def make_golden(
     Returns:
         The path of ``golden.json``, written last: a folder without it is unfinished.
     """
+    folder = Path(folder)
+    if (folder / MANIFEST).exists() and not overwrite:
+        raise FileExistsError(f"{folder} already holds golden files; pass overwrite=True")
+    model = build_model(model_fn)  # a bad reference, a failing function: nothing written
     import keras
 
     from anykeras.saving import save_model, write_json_atomically
     from anykeras.testing.same_model import outputs_of
 
-    folder = Path(folder)
-    if (folder / MANIFEST).exists() and not overwrite:
-        raise FileExistsError(f"{folder} already holds golden files; pass overwrite=True")
     folder.mkdir(parents=True, exist_ok=True)
-    model = resolve(model_fn)()
     manifest = {
         "model_fn": _name(model_fn),
         "backend": keras.backend.backend(),
@@ -171,32 +185,49 @@ def check_golden(folder: str | Path, atol: float = 1e-5, step_atol: float = 1e-4
     Raises:
         AssertionError: Loading failed (with what to fix) or a result differs (naming
             the output or weight).
+        GoldenFileError: A golden file is damaged, lacks a key, or names a file
+            outside ``folder`` (`anykeras.testing.golden_files`).
     """
+    folder = Path(folder)
+    if not (folder / MANIFEST).exists():
+        raise FileNotFoundError(f"{folder} holds no golden files ({MANIFEST}): run make first")
+    manifest = read_manifest(folder)  # every file is checked before Keras loads
+    arrays = {key: None if manifest[key] is None else load_layout(folder, key, manifest[key])
+              for key in ("x", "outputs", "y", "step")}  # fmt: skip
+    model_path = model_file(folder)
     import keras
 
     from anykeras.testing.same_model import outputs_of
-    from anykeras.testing.save_reload import load_for_checking
 
-    folder = Path(folder)
-    if not (folder / MANIFEST).is_file():
-        raise FileNotFoundError(f"{folder} holds no golden files ({MANIFEST}): run make first")
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    if manifest.get("model_fn"):
-        import_module(manifest["model_fn"].rpartition(":")[0])
-    model = load_for_checking(folder / MODEL)
-    x = load_arrays(manifest["x"], folder)
+    if manifest["model_fn"]:  # its module registers the classes the model file uses
+        _import_model_module(folder, manifest["model_fn"])
+    model = load_for_checking(model_path)
+    x = arrays["x"]
     result = {"backend": keras.backend.backend(), "made_on": manifest["backend"]}
-    expected = [np.asarray(a) for a in flatten(load_arrays(manifest["outputs"], folder))]
+    expected = [np.asarray(a) for a in flatten(arrays["outputs"])]
     result["output_diff"] = assert_outputs(model, x, expected, atol)
     margins = Margins(output=largest("output", outputs_of(model, x), expected, [], "atol", atol))
     result["step_diff"] = None
-    if manifest.get("step"):
-        y, step = load_arrays(manifest["y"], folder), load_arrays(manifest["step"], folder)
-        got = assert_one_step(model, x, y, step, manifest["compile"], step_atol)
+    if arrays["step"] is not None:
+        if arrays["y"] is None:
+            raise GoldenFileError(f"{folder / MANIFEST}: key 'y' is null, but 'step' is not")
+        step = arrays["step"]
+        got = assert_one_step(model, x, arrays["y"], step, manifest["compile"], step_atol)
         result["step_diff"] = largest_diff(got, step)
         margins.step = largest("step", got, step, weight_names(model), "step_atol", step_atol)
     result["margins"] = margins
     return result
+
+
+def _import_model_module(folder: Path, model_fn: str) -> None:
+    module = model_fn.rpartition(":")[0]
+    try:
+        import_module(module)
+    except Exception as error:
+        raise GoldenFileError(
+            f"{folder / MANIFEST}: key 'model_fn' names {model_fn}, whose module cannot be "
+            f"imported here ({type(error).__name__}: {error})"
+        ) from None
 
 
 def _example_model() -> Any:
@@ -259,7 +290,9 @@ def _run(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """``make MODEL_FN FOLDER --x X.npy [...]`` or ``check FOLDER``: the exit status.
 
-    0 on success, 1 if the check fails (the message says where), 2 for bad usage.
+    0 on success; 1 if the check fails (the message says where), a golden file is
+    damaged or the model function fails; 2 for bad usage (a ``model_fn`` that names
+    no function included). Each failure is one line on stderr.
     """
     parser = _parser()
     args = parser.parse_args(argv)
@@ -276,7 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssertionError as error:
         print(f"anykeras golden {args.command}: FAILED: {error}", file=sys.stderr)
         return 1
-    except (OSError, ValueError, TypeError) as error:
+    except (GoldenFileError, ModelBuildError) as error:  # a damaged file, a failing function
+        print(f"anykeras golden {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError, TypeError, ModelFnError) as error:
         print(f"anykeras golden {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -21,17 +21,88 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["describe", "import_module", "import_roots", "resolve"]
+if TYPE_CHECKING:
+    import keras
+
+__all__ = [
+    "ModelBuildError",
+    "ModelFnError",
+    "build_model",
+    "describe",
+    "expect_model",
+    "import_module",
+    "import_roots",
+    "resolve",
+]
 
 _SITE_DIRS = ("site-packages", "dist-packages")
+_EXPECTED_FN = "expected a function returning a Keras model, or 'module:function'"
 
 
-def _split(model_fn: str) -> tuple[str, str]:
+class ModelFnError(ValueError):
+    """``model_fn`` names no function here: no such module or name, or not a function."""
+
+
+class ModelBuildError(RuntimeError):
+    """The function ``model_fn`` names failed, or returned what is not a Keras model."""
+
+
+def expect_model(value: Any, what: str = "") -> keras.Model:
+    """``value`` if it is a Keras model; else `TypeError` naming what it is.
+
+    The kit's functions call this first, so a string or a function passed for a
+    model says so instead of failing inside Keras.
+
+    Example:
+    >>> expect_model("model.keras", "model 0")
+    Traceback (most recent call last):
+    ...
+    TypeError: expected a Keras model, received str (model 0)
+    """
+    if not _is_model(value):
+        where = f" ({what})" if what else ""
+        raise TypeError(f"expected a Keras model, received {type(value).__name__}{where}")
+    return value
+
+
+def build_model(model_fn: str | Callable[..., Any]) -> keras.Model:
+    """Call the function ``model_fn`` names; its model, or `ModelBuildError` in one line.
+
+    Example:
+    >>> build_model("anykeras.testing.golden:_example_model").count_params()
+    4
+    >>> build_model("anykeras.spec:_nothing_here")
+    Traceback (most recent call last):
+    ...
+    anykeras.testing.model_fn.ModelFnError: model_fn anykeras.spec:_nothing_here: \
+anykeras.spec has no '_nothing_here'
+
+    Raises:
+        ModelFnError: ``model_fn`` names no function (`resolve`).
+        ModelBuildError: The function raised, or returned what is not a Keras model.
+    """
+    function = resolve(model_fn)
+    label = model_fn if isinstance(model_fn, str) else getattr(model_fn, "__qualname__", "")
+    try:
+        model = function()
+    except Exception as error:
+        raise ModelBuildError(f"{label} failed: {type(error).__name__}: {error}") from error
+    if not _is_model(model):
+        raise ModelBuildError(
+            "expected a function returning a Keras model, received "
+            f"{type(model).__name__} from {label}"
+        )
+    return model
+
+
+def _split(model_fn: Any) -> tuple[str, str]:
+    if not isinstance(model_fn, str):
+        raise TypeError(f"{_EXPECTED_FN}, received {type(model_fn).__name__}")
     module, sep, name = model_fn.rpartition(":")
     if not sep or not module or not name or not all(p.isidentifier() for p in name.split(".")):
-        raise ValueError(
+        raise ModelFnError(
             "model_fn must name a function as 'package.module:function' or "
             f"'path/to/file.py:function'. Received: model_fn={model_fn!r}"
         )
@@ -70,15 +141,29 @@ def import_module(module: str) -> ModuleType:
 
 
 def resolve(model_fn: str | Callable[..., Any]) -> Callable[..., Any]:
-    """The function ``model_fn`` names (a callable is returned as it is)."""
-    if callable(model_fn):
+    """The function ``model_fn`` names (a callable is returned as it is).
+
+    Raises:
+        ModelFnError: No such module, file or name, or the name is no function.
+        ModelBuildError: The module raised as it was imported.
+    """
+    if callable(model_fn) and not _is_model(model_fn):
         return model_fn
     module, name = _split(model_fn)
-    value: Any = import_module(module)
+    try:
+        value: Any = import_module(module)
+    except (ModuleNotFoundError, FileNotFoundError) as error:
+        raise ModelFnError(f"model_fn {model_fn}: {error}") from None
+    except Exception as error:  # the module itself fails as it is imported
+        raise ModelBuildError(
+            f"importing {module} for model_fn {model_fn} failed: {type(error).__name__}: {error}"
+        ) from error
     for part in name.split("."):
+        if not hasattr(value, part):
+            raise ModelFnError(f"model_fn {model_fn}: {module} has no {part!r}")
         value = getattr(value, part)
     if not callable(value):
-        raise TypeError(f"model_fn must name a function; {model_fn} is {type(value).__name__}")
+        raise ModelFnError(f"model_fn {model_fn} is a {type(value).__name__}, not a function")
     return value
 
 
@@ -87,6 +172,8 @@ def describe(model_fn: str | Callable[..., Any]) -> str:
     if isinstance(model_fn, str):
         module, name = _split(model_fn)
         return f"{Path(module).resolve()}:{name}" if _is_file(module) else model_fn
+    if not callable(model_fn) or _is_model(model_fn):
+        raise TypeError(f"{_EXPECTED_FN}, received {type(model_fn).__name__}")
     owner = getattr(model_fn, "__module__", None)
     name = getattr(model_fn, "__qualname__", "")
     if not owner or owner == "__main__" or "<" in name:
@@ -95,6 +182,15 @@ def describe(model_fn: str | Callable[..., Any]) -> str:
             f"'file.py:function', or a function defined at the top of a module. Received: {name}"
         )
     return f"{owner}:{name}"
+
+
+def _is_model(value: Any) -> bool:
+    """Whether ``value`` is a Keras model, without importing Keras.
+
+    Whatever made a model imported Keras, so without Keras loaded nothing is one.
+    """
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(value, keras.Model)
 
 
 def import_roots(model_fn: str) -> list[str]:

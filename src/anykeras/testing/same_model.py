@@ -25,6 +25,7 @@ import numpy as np
 
 from anykeras.testing.arrays import flatten, max_abs_diff
 from anykeras.testing.margins import Margin, Margins, largest
+from anykeras.testing.model_fn import expect_model
 from anykeras.testing.optimizer_steps import (
     compile_fresh,
     first_difference,
@@ -42,7 +43,7 @@ def outputs_of(model: keras.Model, x: Any) -> list[np.ndarray]:
     """``model``'s outputs on ``x`` (inference mode), flattened to a list of arrays."""
     import keras
 
-    outputs = model(x, training=False)
+    outputs = expect_model(model, "outputs_of")(x, training=False)
     return [np.asarray(keras.ops.convert_to_numpy(o)) for o in flatten(outputs)]
 
 
@@ -100,6 +101,8 @@ def _assert_same_outputs(want: list, got: list, index: int, atol: float, hint: s
 
 
 def _check_arguments(models: tuple, y: Any, compile: Any, steps: int) -> None:
+    for i, model in enumerate(models):
+        expect_model(model, f"model {i}")
     if len(models) < 2:
         raise ValueError(f"assert_same_model needs two models or more. Received: {len(models)}")
     if not isinstance(steps, int) or steps < 0:

@@ -26,6 +26,7 @@ import numpy as np
 from anykeras.testing.advice import explain, read_config, unregistered_classes
 from anykeras.testing.arrays import flatten
 from anykeras.testing.config_checks import config_problems
+from anykeras.testing.model_fn import expect_model
 
 if TYPE_CHECKING:
     import keras
@@ -45,6 +46,7 @@ def save_for_checking(model: keras.Model, path: str | Path) -> Path:
     """`anykeras.saving.save_model`, with an `AssertionError` that says what to fix."""
     from anykeras.saving import save_model
 
+    expect_model(model, "the model to save")
     try:
         return save_model(model, path)
     except Exception as error:
@@ -85,7 +87,7 @@ def assert_save_reload(
             says what to fix and lists every serialization problem of the model), or
             the reloaded model differs.
     """
-    problems = config_problems(model)  # all of them: Keras stops at the first
+    problems = config_problems(expect_model(model, "the model to save"))  # all: Keras stops at one
     try:
         save_for_checking(model, path)
         reloaded = load_for_checking(path)

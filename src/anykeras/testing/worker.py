@@ -26,7 +26,7 @@ import numpy as np
 from anykeras.testing.advice import explain, read_config, unregistered_classes
 from anykeras.testing.arrays import load_arrays, max_abs_diff, save_arrays
 from anykeras.testing.config_checks import config_problems
-from anykeras.testing.model_fn import import_module, resolve
+from anykeras.testing.model_fn import build_model, import_module
 from anykeras.testing.optimizer_steps import one_step, quiet_random_layers, weight_names
 
 __all__ = ["compare", "load", "main", "save"]
@@ -60,10 +60,7 @@ def save(job: dict[str, Any]) -> dict[str, Any]:
     x, y = _inputs(job)
     result: dict[str, Any] = {"backend": keras.backend.backend(), "keras": keras.__version__}
 
-    def build() -> Any:
-        return resolve(job["model_fn"])()
-
-    model = _attempt(result, "building the model", build)
+    model = _attempt(result, "building the model", lambda: build_model(job["model_fn"]))
     outputs = (
         None if model is None else _attempt(result, "calling it", lambda: outputs_of(model, x))
     )

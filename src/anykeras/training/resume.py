@@ -7,7 +7,8 @@ resumed run trains on other batches and reports only the epochs after the restar
 epoch: every model variable, every optimizer variable (its step count and slots), the
 epoch count and the history so far. With anykeras's seeded epoch order
 (`anykeras.training.batches`), a run resumed from it trains exactly as one never
-stopped. A file that cannot be read is reported in one line and the phase starts over.
+stopped. A backup that cannot be used (cut short, random bytes, a folder) is reported in one
+line (`anykeras.training.work_repair`) and the phase starts over.
 
 Example:
 >>> import tempfile
@@ -20,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import json
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import keras
 import numpy as np
 
 from anykeras.saving import save_atomically
+from anykeras.training.work_repair import check_shape, damaged
 
 _META = "__meta__"
 
@@ -61,23 +62,26 @@ class PhaseBackup(keras.callbacks.Callback):
         Returns:
             The number of epochs already done (0 without a usable backup).
         """
-        if not self.path.is_file():
+        # A folder of backups that is a file, a backup that is a folder: one line, start over.
+        check_shape(self.path.parent, folder=True)
+        if not check_shape(self.path, folder=False) or not self.path.exists():
             return 0
         try:
             state = _read(self.path)
-            _assign(model.variables, state["model"], "model")
             optimizer = model.optimizer
             if not optimizer.built:
                 optimizer.build(model.trainable_variables)
-            _assign(optimizer.variables, state["optimizer"], "optimizer")
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
-            print(
-                f"anykeras: the backup {self.path} cannot be used ({error}); "
-                "starting this phase over",
-                file=sys.stderr,
-            )
-            self.path.unlink(missing_ok=True)
+            pairs = [(model.variables, state["model"], "model"),
+                     (optimizer.variables, state["optimizer"], "optimizer")]  # fmt: skip
+            for variables, values, what in pairs:  # all checked before any is changed
+                _check(variables, values, what)
+        except (OSError, ValueError, LookupError, TypeError, AttributeError, zipfile.BadZipFile,
+                EOFError) as error:  # fmt: skip
+            damaged(self.path, f"cannot be used as a backup ({error})")
             return 0
+        for variables, values, _ in pairs:
+            for variable, value in zip(variables, values, strict=True):
+                variable.assign(value)
         self.epochs_done, self.history = state["epochs"], state["history"]
         return self.epochs_done
 
@@ -100,6 +104,8 @@ def _write(path: Path, meta: str, arrays: dict[str, np.ndarray]) -> None:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    if not zipfile.is_zipfile(path):  # np.load would take other bytes for a pickle
+        raise ValueError("not an .npz archive")
     with np.load(path, allow_pickle=False) as stored:
         meta = json.loads(str(stored[_META]))
         return {
@@ -115,7 +121,7 @@ def _numbered(stored: Any, prefix: str) -> list[np.ndarray]:
     return [stored[f"{prefix}_{i}"] for i in range(count)]
 
 
-def _assign(variables: list[Any], values: list[np.ndarray], what: str) -> None:
+def _check(variables: list[Any], values: list[np.ndarray], what: str) -> None:
     if len(variables) != len(values):
         raise ValueError(
             f"it holds {len(values)} {what} variables where this run has {len(variables)}"
@@ -126,5 +132,3 @@ def _assign(variables: list[Any], values: list[np.ndarray], what: str) -> None:
                 f"a {what} variable of shape {value.shape} where this run has "
                 f"{tuple(variable.shape)}"
             )
-    for variable, value in zip(variables, values, strict=True):
-        variable.assign(value)

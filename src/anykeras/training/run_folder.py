@@ -27,6 +27,14 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from anykeras.training.work_repair import (
+    check_shape,
+    read_settings,
+    remove,
+    repair,
+    repair_before_lock,
+)
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no advisory locks; one run at a time is on you
@@ -101,6 +109,7 @@ class RunFolder:
 
     def _take_lock(self) -> None:
         try:
+            repair_before_lock(self.work)  # a lock needs a folder and a file
             self.work.mkdir(parents=True, exist_ok=True)
             handle = (self.work / "lock").open("a+", encoding="utf-8")
         except OSError as error:
@@ -125,6 +134,7 @@ class RunFolder:
     def _finish_interrupted_publish(self) -> None:
         """A run killed between publish's two renames left ``OUT`` missing: finish it."""
         replaced = self.work / "replaced"
+        check_shape(replaced, folder=True, redo="carrying on")
         if replaced.exists() and not self.out.exists():
             if (self.stage / MANIFEST).is_file():
                 self.stage.rename(self.out)
@@ -134,13 +144,14 @@ class RunFolder:
 
     def _prepare(self) -> None:
         settings_file = self.work / "settings.json"
-        same = settings_file.is_file() and _read_json(settings_file) == self.settings
-        if not (self.resume and same):
+        if self.resume and read_settings(settings_file) == self.settings:
+            repair(self.work)  # each damaged entry: one line, its phase over
+        else:
             # Leftovers of an interrupted run with other settings (or no resume): start over.
             for leftover in self.work.iterdir():
                 if leftover.name != "lock":
-                    _remove(leftover)
-        shutil.rmtree(self.stage, ignore_errors=True)  # results are remade from the backups
+                    remove(leftover)
+        remove(self.stage)  # results are remade from the backups
         self.stage.mkdir(parents=True)
         settings_file.write_text(json.dumps(self.settings, sort_keys=True), encoding="utf-8")
 
@@ -161,7 +172,7 @@ class RunFolder:
         """Remove the work folder; the lock goes last (this run holds it until then)."""
         for leftover in self.work.iterdir():
             if leftover.name != "lock":
-                _remove(leftover)
+                remove(leftover)
         (self.work / "lock").unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             self.work.rmdir()
@@ -221,20 +232,6 @@ def follow_link(out: Path) -> Path:
             f"{target} or give another --out"
         )
     return target
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _reason(error: OSError) -> str:

@@ -12,7 +12,6 @@ writes the run folder (`anykeras.training.run_folder`): ``history.json``, the cu
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +39,7 @@ from anykeras.training.steps import (
     k_fold,
     new_model,
 )
+from anykeras.training.work_repair import read_history
 
 
 @dataclasses.dataclass
@@ -190,8 +190,8 @@ def _run(plan: Plan, data: Any, notes: dict[str, Any], work: Path | None) -> Wor
     _check_last_batches(plan, len(data.y_train))
     timer = EpochTimer()
     done = None if work is None else work / "validation.json"
-    if done is not None and done.is_file():  # a resumed run: the validation run is over
-        history = json.loads(done.read_text(encoding="utf-8"))
+    history = None if done is None else read_history(done)  # None if absent or damaged
+    if history is not None:  # a resumed run: the validation run is over
         LOG.info("validation run: finished before the interruption (%s)", done)
     else:
         history = validation_history(plan, data.train, callbacks=[timer])

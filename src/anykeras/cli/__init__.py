@@ -19,13 +19,14 @@ run that diverges, exit status 1. Every command runs inside one error boundary
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import logging
 import os
 import sys
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,30 +158,47 @@ class _ProgressLines(logging.StreamHandler):
     """The library's lines on stdout as ``anykeras: ...``, the first preceded by ``first``.
 
     So the backend line comes first when work starts, and a refusal prints nothing.
+    The stream is ``sys.stdout`` at each line, as logging's last-resort handler takes
+    ``sys.stderr``: whatever stdout is then (a test's capture, say).
     """
 
     def __init__(self, first: str | None) -> None:
-        super().__init__(sys.stdout)
+        super().__init__()
         self.setFormatter(logging.Formatter("anykeras: %(message)s"))
         self.first = first
 
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """Set by `logging.StreamHandler.__init__`; each line writes to ``sys.stdout``."""
+
     def emit(self, record: logging.LogRecord) -> None:
         if self.first is not None:
-            self.stream.write(f"anykeras: {self.first}\n")
-            self.first = None
+            first, self.first = self.first, None
+            super().emit(logging.makeLogRecord({"msg": first, "levelno": logging.INFO}))
         super().emit(record)
 
 
-def _show_what_runs(quiet: bool = False, first: str | None = None) -> None:
+@contextlib.contextmanager
+def _show_what_runs(quiet: bool = False, first: str | None = None) -> Iterator[None]:
     """Print the library's progress lines (what runs, each phase, its time) on stdout.
 
-    With ``quiet``, only its warnings; ``first`` goes before the first of them.
+    With ``quiet``, only its warnings; ``first`` goes before the first of them. The
+    logger is as it was afterwards, for a program that calls `main` itself.
     """
-    handler = _ProgressLines(first)
     logger = logging.getLogger("anykeras")
-    logger.handlers = [handler]  # once, however often main runs in one process
+    before = logger.handlers, logger.level, logger.propagate
+    logger.handlers = [_ProgressLines(first)]
     logger.setLevel(logging.WARNING if quiet else logging.INFO)
     logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers, logger.propagate = before[0], before[2]
+        logger.setLevel(before[1])
 
 
 COMMANDS = {
@@ -238,10 +256,10 @@ def _golden(argv: list[str]) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     """The command of ``args``; its errors reach `guarded`."""
-    _show_what_runs(args.quiet, backend_line(args))
     args.verbose = epoch_verbosity(args)
-    select_backend(args.backend)
-    result = COMMANDS[args.command](args)
+    with _show_what_runs(args.quiet, backend_line(args)):
+        select_backend(args.backend)
+        result = COMMANDS[args.command](args)
     print(json.dumps(result, indent=2, allow_nan=False))
     return 0
 

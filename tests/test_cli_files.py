@@ -296,6 +296,18 @@ def test_no_space_for_out_is_one_line_and_the_previous_run_is_intact(small_disk)
     assert listing(small_disk) == before  # nothing half-written, no work folder
 
 
+def test_a_full_temporary_folder_for_the_workers_is_one_line_and_leaves_no_job_folder(tmpfs):
+    # Data-parallel training copies the model and the data into $TMPDIR for its workers.
+    disk, work = tmpfs("64k"), tmpfs("1m")
+    result = anykeras("train", *QUICK, "--processes", "2", "--out", "out", cwd=work,
+                      TMPDIR=str(disk))  # fmt: skip
+    line = one_line(result, 1)
+    assert line.startswith(f"anykeras train: error: {disk}/anykeras-distributed-")
+    assert line.endswith(f": {ENOSPC_ADVICE}")
+    assert not list(disk.glob("anykeras-distributed-*"))  # the job folder went with the error
+    assert listing(work) == {}  # no --out, no work folder
+
+
 # Bounded input: predict --file, --model.
 
 

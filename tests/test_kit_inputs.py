@@ -279,3 +279,32 @@ def test_check_portable_says_it_needs_a_function_returning_a_model(value, name):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     with pytest.raises(TypeError, match=r"or 'module:function', received Sequential$"):
         check_portable(model, np.ones((2, 3)))
+
+
+def test_golden_make_names_an_input_file_that_is_no_array_in_one_line(
+    models, tmp_path, capsys, monkeypatch
+):
+    np.save(tmp_path / "x.npy", np.ones((2, 3), "float32"))
+    (tmp_path / "text.npy").write_text("1,2,3")
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 cut short")
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    cases = {
+        ("--x", "text.npy"): "expected a .npy array file (it does not start with NumPy's .npy "
+        "header)",
+        ("--x", "missing.npy"): "expected a .npy array file; there is none",
+        ("--x", str(tmp_path)): "expected a .npy array file; that is not a regular file",
+        ("--x", "broken.npz"): "expected a .npz archive of arrays (File is not a zip file)",
+        ("--x", "objects.npy"): "expected a .npy array file (Object arrays cannot be loaded "
+        "when allow_pickle=False)",
+        ("--y", "text.npy"): "expected a .npy array file (it does not start with NumPy's .npy "
+        "header)",
+    }
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for (option, name), reason in cases.items():
+        inputs = ["--x", "x.npy", option, name] if option == "--y" else [option, name]
+        assert golden_cli.main(["make", *inputs, f"{models}:good", "out"]) == 1
+        assert capsys.readouterr().err == (
+            f"anykeras golden make: error: {option} {name}: {reason}\n"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written

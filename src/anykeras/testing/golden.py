@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import sys
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -237,12 +238,29 @@ def _example_model() -> Any:
     return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, kernel_initializer="ones")])
 
 
-def _read_input(path: str) -> Any:
-    """A ``.npy`` file is one array; a ``.npz`` file a dict of named arrays (several inputs)."""
-    if path.endswith(".npz"):
-        with np.load(path, allow_pickle=False) as data:
-            return dict(data)
-    return np.load(path, allow_pickle=False)
+def _read_input(path: str, option: str) -> Any:
+    """A ``.npy`` file is one array; a ``.npz`` file a dict of named arrays (several inputs).
+
+    A file that is missing or not an array file is a `GoldenFileError` naming the
+    option and the file (never a pickle: ``allow_pickle=False``).
+    """
+    kind = "a .npz archive of arrays" if path.endswith(".npz") else "a .npy array file"
+    file = Path(path)
+    if not file.is_file():
+        what = "there is none" if not file.exists() else "that is not a regular file"
+        raise GoldenFileError(f"{option} {path}: expected {kind}; {what}")
+    try:
+        with file.open("rb") as handle:  # ours to close, whatever NumPy makes of it
+            if path.endswith(".npz"):
+                with np.load(handle, allow_pickle=False) as data:
+                    return dict(data)
+            if handle.read(6) != b"\x93NUMPY":
+                raise ValueError("it does not start with NumPy's .npy header")
+            handle.seek(0)
+            return np.load(handle, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        reason = str(error).split(". ")[0] or type(error).__name__
+        raise GoldenFileError(f"{option} {path}: expected {kind} ({reason})") from None
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -275,8 +293,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> str:
     if args.command == "make":
-        y = None if args.y is None else _read_input(args.y)
-        make_golden(args.model_fn, _read_input(args.x), args.folder, y, args.compile,
+        y = None if args.y is None else _read_input(args.y, "--y")
+        make_golden(args.model_fn, _read_input(args.x, "--x"), args.folder, y, args.compile,
                     overwrite=args.overwrite)  # fmt: skip
         return f"wrote golden files to {args.folder}"
     result = check_golden(args.folder, args.atol, args.step_atol)

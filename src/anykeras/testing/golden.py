@@ -235,7 +235,9 @@ def _example_model() -> Any:
     """A tiny model for the docstring's example."""
     import keras
 
-    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    return keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(1, kernel_initializer="ones", name="dense")]
+    )
 
 
 def _read_input(path: str, option: str) -> Any:

@@ -13,6 +13,7 @@ import errno
 import hashlib
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -55,13 +56,25 @@ def anykeras(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[s
     )  # fmt: skip
 
 
+#: TensorFlow's own C++ start-up lines, which it writes to stderr when it loads whatever
+#: TF_CPP_MIN_LOG_LEVEL says ("I0000 00:00:1796695998.258093   12312 port.cc:153] ...").
+TF_START_UP = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
+    r"STDERR|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] .*)$"
+)
+
+
 def one_line(result: subprocess.CompletedProcess[str], code: int) -> str:
-    """The one stderr line of a process that exited with ``code``; no traceback anywhere."""
+    """The one stderr line of a process that exited with ``code``; no traceback anywhere.
+
+    TensorFlow's start-up lines are not ours, and are left out when TensorFlow loaded.
+    """
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    assert result.stderr.count("\n") == 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if not TF_START_UP.match(line)]
+    assert len(lines) == 1, result.stderr
     assert result.stderr.endswith("\n"), result.stderr
-    return result.stderr.rstrip("\n")
+    return lines[0]
 
 
 def run_here(*args: str) -> tuple[int, str]:
